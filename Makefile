@@ -1,0 +1,68 @@
+# xe-vm-export developer entry point. `make help` lists the targets.
+#
+# Everything the DKMS build does at install time is done here by the same
+# programs (src/scripts/xe-vm-export-source, src/Makefile), with the cache
+# pointed into build/ so nothing is written outside the repository.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+meta = $(shell sed -n 's/^$(1):[[:space:]]*//p' META)
+NAME := $(call meta,Name)
+VERSION := $(call meta,Version)
+SERIES := $(call meta,Series)
+TEST_KERNELS := $(call meta,Test-Kernels)
+
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+DIST := $(TOP)/dist
+TEST_CACHE ?= /var/cache/xe-vm-export-tests
+export TEST_CACHE
+
+# Where `make module` keeps extracted bases and per-kernel work trees.
+export XE_VM_EXPORT_CACHE ?= $(BUILD)/cache
+
+# Default kernel: the running one when it has headers and is supported,
+# else the newest installed supported kernel.
+KVER ?= $(shell src/scripts/xe-vm-export-source default-kernel 2>/dev/null)
+
+# Checks run by `make check`, in order; the mk/ fragments append theirs.
+CHECKS := check-static check-provider
+
+.PHONY: help module dist check bench $(CHECKS)
+
+help:
+	@echo "xe-vm-export $(VERSION): Intel xe with VM export, as a DKMS package"
+	@echo
+	@echo "  make module [KVER=<kernel>]  build xe.ko for one kernel -> build/<kernel>/xe.ko"
+	@echo "                               (default kernel: $(or $(KVER),none found))"
+	@echo "  make dist                    DKMS source tarball -> dist/$(NAME)-$(VERSION).tar.gz"
+	@echo "  make check                   every test (README's test command; installs test deps)"
+	@echo "  make bench                   build time, module size, provider time"
+	@echo "  make help                    this text"
+	@$(foreach h,$(HELP_LINES),echo "  $(h)";)
+	@echo
+	@echo "  Variables: KVER=<kernel release>, TEST_CACHE=<dir> (now $(TEST_CACHE))"
+
+module:
+	@test -n "$(KVER)" || { echo "make module: no supported kernel with headers found; pass KVER=<release>" >&2; exit 2; }
+	$(MAKE) -C src KVER=$(KVER) OUT=$(BUILD)/$(KVER) module
+
+DIST_FILES = $(shell git ls-files src) dkms.conf META
+dist: $(DIST)/$(NAME)-$(VERSION).tar.gz
+$(DIST)/$(NAME)-$(VERSION).tar.gz: $(DIST_FILES)
+	tests/make-dist.sh "$@"
+
+check: $(CHECKS)
+	@echo "make check: all checks passed ($(CHECKS))"
+
+check-static:
+	tests/static/run.sh
+
+check-provider:
+	tests/provider/run.sh
+
+bench:
+	tests/bench/run.sh
+
+-include $(sort $(wildcard mk/*.mk))

@@ -1,0 +1,78 @@
+# shellcheck shell=bash
+# Shared helpers of the project's test scripts. Source it; it sets nothing
+# but functions and the variables documented here.
+#
+#   TEST_CACHE  downloads, isolated roots and test kernels live here, outside
+#               the repository (default /var/cache/xe-vm-export-tests).
+#   TOP         the repository's top directory.
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TEST_CACHE=${TEST_CACHE:-/var/cache/xe-vm-export-tests}
+export TOP TEST_CACHE
+
+# log MSG... - progress line on stderr, prefixed with the calling test's name.
+log() {
+	printf '[%s] %s\n' "${TEST_NAME:-test}" "$*" >&2
+}
+
+# die MSG... - report and exit 1.
+die() {
+	printf '[%s] error: %s\n' "${TEST_NAME:-test}" "$*" >&2
+	exit 1
+}
+
+# need_packages PKG... - apt-get install what is missing (tests' own needs,
+# never the product). Runs apt-get update once per call when something is
+# missing.
+need_packages() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "installing test dependencies: ${missing[*]}"
+	apt-get update -qq >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# run_logged LOG DESC CMD... - run CMD with its output in LOG, print one
+# progress line, and on failure the last 30 lines and where the log is.
+run_logged() {
+	local logf=$1 desc=$2 start rc=0
+	shift 2
+	mkdir -p "$(dirname "$logf")"
+	log "$desc (log: $logf)"
+	start=$(date +%s)
+	"$@" >"$logf" 2>&1 || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		log "FAILED ($rc): $desc; last lines of $logf:"
+		tail -n 30 "$logf" >&2
+		return "$rc"
+	fi
+	log "done in $(($(date +%s) - start)) s: $desc"
+}
+
+# Test result bookkeeping: ok/fail print one line per check; summary prints
+# "N passed, M failed" and returns non-zero when anything failed.
+PASSED=0
+FAILED=0
+ok() {
+	PASSED=$((PASSED + 1))
+	printf 'ok   %s\n' "$*"
+}
+fail() {
+	FAILED=$((FAILED + 1))
+	printf 'FAIL %s\n' "$*"
+}
+# check DESC CMD... - ok or fail depending on CMD's exit status.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else fail "$desc"; fi
+}
+summary() {
+	printf '%s: %d passed, %d failed\n' "${TEST_NAME:-test}" "$PASSED" "$FAILED"
+	[ "$FAILED" -eq 0 ]
+}
