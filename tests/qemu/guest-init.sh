@@ -1,0 +1,142 @@
+#!/xeq/bin/sh
+# shellcheck shell=sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# /init of the qemu guest of `make check-qemu` (busybox ash, kmod's modprobe).
+#
+# It only reports facts; the host (tests/qemu/run.sh) decides what passes.
+# Each fact is one console line "XEQ key=value"; the kernel log follows
+# between "XEQ dmesg-begin" and "XEQ dmesg-end", then the guest powers off.
+#
+# What it does is set by /xeq/conf (shell variables, written by the host):
+#   KVER      kernel release whose /lib/modules tree is used
+#   CONTROL   in-tree xe path below /lib/modules/$KVER to insmod and remove
+#             before the real test (empty: no control)
+#   AUX       module name of the sample consumer (empty: none)
+#   PROBES    "label:path ..." modules to insmod and remove, one by one
+
+PATH=/sbin:/usr/sbin:/xeq/bin:/bin:/usr/bin
+export PATH
+
+# Busybox's shell runs its own applets for bare names, so kmod's tools are
+# called through their paths: the modprobe of a real system, not busybox's.
+find_kmod() {
+	for d in /sbin /usr/sbin /bin /usr/bin; do
+		if "$d/modprobe" -V 2>/dev/null | grep -q kmod; then
+			KMOD=$d
+			return 0
+		fi
+	done
+	KMOD=/xeq/none
+}
+modprobe() { "$KMOD/modprobe" "$@"; }
+modinfo() { "$KMOD/modinfo" "$@"; }
+insmod() { "$KMOD/insmod" "$@"; }
+rmmod() { "$KMOD/rmmod" "$@"; }
+
+say() {
+	echo "XEQ $*"
+}
+
+uptime_s() {
+	cut -d' ' -f1 /proc/uptime
+}
+
+mount_pseudo() {
+	mount -t proc proc /proc
+	mount -t sysfs sysfs /sys
+	mount -t devtmpfs devtmpfs /dev 2>/dev/null || true
+}
+
+# module_state KEY NAME - initstate, version, srcversion, taint and users of
+# the loaded module NAME, reported as KEY.*.
+module_state() {
+	m=/sys/module/$2
+	say "$1.initstate=$(cat "$m/initstate" 2>/dev/null || echo absent)"
+	say "$1.version=$(cat "$m/version" 2>/dev/null)"
+	say "$1.srcversion=$(cat "$m/srcversion" 2>/dev/null)"
+	say "$1.taint=$(cat "$m/taint" 2>/dev/null)"
+	say "$1.refcnt=$(cat "$m/refcnt" 2>/dev/null)"
+}
+
+# file_facts KEY NAME - what modprobe would load for NAME and that file's
+# identity, as the guest's own modules.dep resolves it, reported as KEY.*.
+file_facts() {
+	say "$1.resolves=$(modprobe --show-depends "$2" 2>&1 | tail -n 1)"
+	info=$(modinfo "$2" 2>/dev/null)
+	for f in srcversion version vermagic xe_vm_export_series \
+		xe_vm_export_base xe_vm_export_base_sha256 xe_vm_export_provider; do
+		say "$1.file.$f=$(echo "$info" | sed -n "s/^$f: *//p" | head -n 1)"
+	done
+}
+
+# control XE_PATH - the kernel's own xe, loaded by path: the baseline that
+# tells a problem of ours from a problem of the setup.
+control() {
+	f=/lib/modules/$KVER/$1
+	# shellcheck disable=SC2046 # the dependency list is meant to split
+	modprobe -a $(modinfo -F depends "$f" | tr , ' ')
+	insmod "$f"
+	say "control.load=$?"
+	module_state control xe
+	rmmod xe
+	say "control.unload=$?"
+}
+
+xe_cycle() {
+	file_facts xe xe
+	modprobe xe
+	say "xe.load=$?"
+	say "xe.loaded_uptime=$(uptime_s)"
+	module_state xe xe
+	[ -n "$AUX" ] && aux_cycle "$AUX"
+	modprobe -r xe
+	say "xe.unload=$?"
+	say "xe.after_unload=$(cat /sys/module/xe/initstate 2>/dev/null || echo absent)"
+}
+
+aux_cycle() {
+	file_facts aux "$1"
+	modprobe "$1"
+	say "aux.load=$?"
+	module_state aux "$1"
+	say "aux.xe_refcnt=$(cat /sys/module/xe/refcnt 2>/dev/null)"
+	modprobe -r "$1"
+	say "aux.unload=$?"
+	say "aux.after_unload=$(cat "/sys/module/$1/initstate" 2>/dev/null || echo absent)"
+}
+
+probe() {
+	label=${1%%:*}
+	path=${1#*:}
+	insmod "$path" 2>/dev/null
+	say "probe.$label.load=$?"
+	rmmod xe_qemu_probe 2>/dev/null
+}
+
+main() {
+	mount_pseudo
+	say "init=$(uptime_s)"
+	# shellcheck source=/dev/null
+	. /xeq/conf
+	find_kmod
+	say "kernel=$(uname -r)"
+	say "modprobe=$KMOD/modprobe: $(modprobe -V 2>&1 | head -n 1)"
+	say "taint.start=$(cat /proc/sys/kernel/tainted)"
+	[ -n "$CONTROL" ] && control "$CONTROL"
+	xe_cycle
+	say "taint.modules=$(cat /proc/sys/kernel/tainted)"
+	# Everything the kernel logs after this line is about the probes, which
+	# are meant to be refused.
+	echo "xeq: probes" >/dev/kmsg
+	for p in $PROBES; do
+		probe "$p"
+	done
+	say "dmesg-begin"
+	dmesg
+	say "dmesg-end"
+	say "end=$(uptime_s)"
+	poweroff -f
+}
+
+main

@@ -1,0 +1,155 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Helpers of tests/qemu/run.sh: the Debian kernel image unpacked into the
+# test cache, the guest's initramfs, the boot, and reading what the guest
+# reported. Source after tests/lib.sh; uses KVER, OUT, QCACHE and TIMEOUT.
+
+# The image package users run (the signed one), unpacked, never installed.
+image_root() {
+	echo "$QCACHE/root-$KVER"
+}
+
+download_image() {
+	local pkg=linux-image-$KVER
+	mkdir -p "$QCACHE/debs"
+	(cd "$QCACHE/debs" && apt-get download "$pkg") ||
+		(apt-get update -qq && cd "$QCACHE/debs" && apt-get download "$pkg")
+}
+
+# fetch_image - download and unpack linux-image-$KVER into the cache once,
+# with the modules.dep its postinst would have made.
+fetch_image() {
+	local root deb
+	root=$(image_root)
+	[ -f "$root/.unpacked" ] && return 0
+	deb=$(find "$QCACHE/debs" -name "linux-image-${KVER}_*.deb" 2>/dev/null | head -n 1)
+	if [ -z "$deb" ]; then
+		run_logged "$OUT/logs/download.log" "downloading linux-image-$KVER" download_image
+		deb=$(find "$QCACHE/debs" -name "linux-image-${KVER}_*.deb" | head -n 1)
+	fi
+	[ -n "$deb" ] || die "linux-image-$KVER: no package downloaded"
+	rm -rf "$root"
+	run_logged "$OUT/logs/unpack.log" "unpacking $(basename "$deb")" \
+		dpkg-deb -x "$deb" "$root"
+	run_logged "$OUT/logs/depmod-image.log" "depmod of the unpacked image" \
+		depmod -b "$root" -F "$root/boot/System.map-$KVER" "$KVER"
+	touch "$root/.unpacked"
+}
+
+# build_probe KERNEL - the do-nothing probe module built against KERNEL's
+# headers; prints the .ko path. The build dir is kept, so a rerun is quick.
+build_probe() {
+	local kernel=$1 dir=$OUT/probe-$1
+	mkdir -p "$dir"
+	cp -p "$TOP"/tests/qemu/probe/* "$dir/"
+	run_logged "$OUT/logs/probe-$kernel.log" "probe module for $kernel" \
+		make -C "/lib/modules/$kernel/build" M="$dir" modules
+	echo "$dir/xe_qemu_probe.ko"
+}
+
+# closure NAME... - paths (below /lib/modules/$KVER) of the image's modules
+# NAME and everything they depend on, from the image's modules.dep, which
+# lists dependencies transitively.
+closure() {
+	awk -v want=" $* " '
+		{
+			sub(/:$/, "", $1)
+			n = $1; sub(/.*\//, "", n); sub(/\.ko(\.[a-z]+)?$/, "", n)
+			gsub(/-/, "_", n)
+			if (index(want, " " n " ") == 0) next
+			for (i = 1; i <= NF; i++) print $i
+		}' "$(image_root)/lib/modules/$KVER/modules.dep" | sort -u
+}
+
+# depends_of KO - the module names KO depends on, one a line.
+depends_of() {
+	modinfo -F depends "$1" | tr ',' '\n' | sed '/^$/d'
+}
+
+# install_busybox ROOT - busybox and the applets the guest uses, in /xeq/bin.
+install_busybox() {
+	local root=$1 a
+	mkdir -p "$root/xeq/bin"
+	cp /bin/busybox "$root/xeq/bin/"
+	for a in sh mount cat cut echo tr head tail dmesg poweroff uname sleep grep sed; do
+		ln -sf busybox "$root/xeq/bin/$a"
+	done
+}
+
+# install_kmod ROOT - kmod as /sbin/modprobe and friends (the modprobe of a
+# real system, not busybox's), with the shared libraries it needs.
+install_kmod() {
+	local root=$1 a lib
+	mkdir -p "$root/xeq/bin" "$root/sbin"
+	cp /usr/bin/kmod "$root/xeq/bin/kmod"
+	for a in modprobe insmod rmmod lsmod modinfo depmod; do
+		ln -sf ../xeq/bin/kmod "$root/sbin/$a"
+	done
+	for lib in $(ldd /usr/bin/kmod | grep -o '/[^ ]*'); do
+		cp -L --parents "$lib" "$root"
+	done
+}
+
+# write_guest ROOT CONTROL AUX PROBES - the guest's /init and its /xeq/conf.
+write_guest() {
+	local root=$1
+	mkdir -p "$root/xeq" "$root/proc" "$root/sys" "$root/dev" "$root/tmp"
+	install -m 0755 "$TOP/tests/qemu/guest-init.sh" "$root/init"
+	printf 'KVER=%q\nCONTROL=%q\nAUX=%q\nPROBES=%q\n' \
+		"$KVER" "$2" "$3" "$4" >"$root/xeq/conf"
+}
+
+# install_modules ROOT PATH... - copy image modules (paths below
+# /lib/modules/$KVER) and the files depmod needs. The modules are
+# decompressed: xz in the guest's userspace costs seconds per module in TCG
+# and tells nothing about ours.
+install_modules() {
+	local root=$1 img f
+	shift
+	img=$(image_root)/lib/modules/$KVER
+	mkdir -p "$root/lib/modules/$KVER"
+	for f in "$@" modules.builtin modules.builtin.modinfo modules.order; do
+		(cd "$img" && cp --parents "$f" "$root/lib/modules/$KVER/")
+	done
+	find "$root/lib/modules/$KVER" -name '*.ko.xz' -exec xz -d {} +
+}
+
+# make_cpio ROOT IMAGE - an uncompressed newc archive (qemu loads it from
+# memory; compressing would only cost time).
+make_cpio() {
+	(cd "$1" && find . -print0 | cpio --null -o -H newc --quiet) >"$2"
+}
+
+# boot LOG INITRD - boot the image's kernel with INITRD in TCG; every console
+# line of LOG is prefixed with the seconds since qemu started.
+boot() {
+	local log=$1 initrd=$2 start line t
+	start=${EPOCHREALTIME/./}
+	timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -m 1024 -smp 1 \
+		-nodefaults -display none -no-reboot -serial stdio \
+		-kernel "$(image_root)/boot/vmlinuz-$KVER" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 quiet" </dev/null 2>&1 |
+		while IFS= read -r line; do
+			t=$((${EPOCHREALTIME/./} - start))
+			printf '%d.%03d %s\n' $((t / 1000000)) $((t / 1000 % 1000)) "${line%$'\r'}"
+		done >"$log"
+	return "${PIPESTATUS[0]}"
+}
+
+# fact LOG KEY - the value the guest reported for KEY ("XEQ KEY=value").
+fact() {
+	awk -v k="XEQ $2=" '{ sub(/^[0-9.]+ /, "") }
+		index($0, k) == 1 { print substr($0, length(k) + 1); exit }' "$1"
+}
+
+# fact_time LOG KEY - host seconds since qemu started when KEY was reported.
+fact_time() {
+	awk -v k="XEQ $2=" '{ t = $1; sub(/^[0-9.]+ /, "") }
+		index($0, k) == 1 { print t; exit }' "$1"
+}
+
+# guest_dmesg LOG - the kernel log the guest printed.
+guest_dmesg() {
+	awk '{ sub(/^[0-9.]+ /, "") } /^XEQ dmesg-end/ { p = 0 } p { print } /^XEQ dmesg-begin/ { p = 1 }' "$1"
+}

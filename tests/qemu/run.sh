@@ -1,0 +1,287 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# tests/qemu/run.sh - `make check-qemu`: the built xe and the sample consumer
+# loaded into Debian's own kernel, booted in qemu (TCG) from a busybox
+# initramfs made here.
+#
+# Checks, one line each: the kernel's own xe loads with no device (control);
+# `modprobe xe` resolves to updates/dkms and loads the built file (same
+# srcversion and provenance); the sample consumer loads, its namespaced
+# imports resolve, both unload; the kernel log is clean; a module built for
+# another kernel is refused, for the right reason; the initramfs made by the
+# package's initramfs handling holds and loads the patched xe.
+#
+# Environment (all optional):
+#   QEMU_KVER        guest kernel (default: newest META Test-Kernels)
+#   QEMU_OTHER_KVER  kernel the refused probe is built for (default: oldest)
+#   XE_KO            the xe to test (default build/$QEMU_KVER/xe.ko)
+#   AUX_KO           the sample consumer (default: built here from
+#                    src/samples/xe_vm_export_aux against $XE_KO's symbols)
+#   PKG_ROOT         the packaging test's Debian root with the package
+#                    installed (boot/initrd.img-$QEMU_KVER and
+#                    lib/modules/$QEMU_KVER/updates/dkms/xe.ko*); default
+#                    $TEST_CACHE/packaging/root
+#   QEMU_TIMEOUT     seconds per boot (default 120)
+#
+# Exit: 0 all checks passed, 1 a check failed or the setup broke.
+# Guest logs stay under build/qemu/ when something failed.
+
+set -euo pipefail
+
+TEST_NAME=check-qemu
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/qemu/lib-qemu.sh
+. "$TOP/tests/qemu/lib-qemu.sh"
+
+test_kernels() {
+	sed -n 's/^Test-Kernels:[[:space:]]*//p' "$TOP/META"
+}
+
+KVER=${QEMU_KVER:-$(test_kernels | awk '{ print $NF }')}
+OTHER_KVER=${QEMU_OTHER_KVER:-$(test_kernels | awk '{ print $1 }')}
+XE_KO=${XE_KO:-$TOP/build/$KVER/xe.ko}
+AUX_KO=${AUX_KO:-}
+AUX_SRC=$TOP/src/samples/xe_vm_export_aux
+PKG_ROOT=${PKG_ROOT:-$TEST_CACHE/packaging/root}
+TIMEOUT=${QEMU_TIMEOUT:-120}
+OUT=$TOP/build/qemu
+QCACHE=$TEST_CACHE/qemu
+# Kernel log lines that fail the run (the taint of an unsigned out-of-tree
+# module is expected and reported instead).
+BAD_DMESG='WARNING:|BUG:|Oops|cut here|Call Trace|lockdep|circular locking|Unknown symbol|disagrees about version|but does not import|kernel panic|Invalid module format'
+INTREE_XE=kernel/drivers/gpu/drm/xe/xe.ko
+# Taint bits expected from our modules: O (out-of-tree), E (unsigned).
+TAINT_OK=$((4096 | 8192))
+
+# --- the modules under test -------------------------------------------------
+
+# stage_xe DIR - the built xe as DKMS installs it (STRIP: debug info removed;
+# .modinfo, hence srcversion and provenance, unchanged).
+stage_xe() {
+	mkdir -p "$1"
+	strip --strip-debug -o "$1/xe.ko" "$XE_KO"
+}
+
+# build_aux - the sample consumer built as a third-party driver builds it,
+# against the built xe's Module.symvers; prints the .ko path.
+build_aux() {
+	local dir=$OUT/aux
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cp -pr "$AUX_SRC"/. "$dir/"
+	run_logged "$OUT/logs/aux.log" "sample consumer for $KVER" \
+		make -C "/lib/modules/$KVER/build" M="$dir" \
+		KBUILD_EXTRA_SYMBOLS="$(dirname "$XE_KO")/Module.symvers" \
+		ccflags-y="-I$TOP/src/include" modules
+	find "$dir" -maxdepth 1 -name '*.ko' | head -n 1
+}
+
+# --- checks -------------------------------------------------------------------
+
+check_booted() {
+	local log=$1 what=$2
+	if [ -n "$(fact "$log" end)" ] && [ "$(fact "$log" kernel)" = "$KVER" ]; then
+		ok "$what: guest booted $KVER and ran the test ($(fact "$log" modprobe))"
+	else
+		fail "$what: guest did not finish (log: $log)"
+		return 1
+	fi
+}
+
+check_control() {
+	local log=$1
+	if [ "$(fact "$log" control.load)" = 0 ] &&
+		[ "$(fact "$log" control.initstate)" = live ] &&
+		[ "$(fact "$log" control.unload)" = 0 ]; then
+		ok "control: the kernel's own xe loads with no device and unloads"
+	else
+		fail "control: the kernel's own xe: load=$(fact "$log" control.load) unload=$(fact "$log" control.unload)"
+	fi
+}
+
+# check_ours LOG WHAT KO - modprobe xe resolved to updates/dkms and the
+# loaded module is KO: same srcversion, same version, same provenance.
+check_ours() {
+	local log=$1 what=$2 ko=$3 f want got bad=
+	check "$what: modprobe xe resolves to $(fact "$log" xe.resolves | awk '{ print $2 }')" \
+		grep -q "updates/dkms/xe.ko" <<<"$(fact "$log" xe.resolves)"
+	if [ "$(fact "$log" xe.load)" = 0 ] && [ "$(fact "$log" xe.initstate)" = live ]; then
+		ok "$what: modprobe xe loads (boot to loaded: $(fact "$log" xe.loaded_uptime) s guest, $(fact_time "$log" xe.loaded_uptime) s wall)"
+	else
+		fail "$what: modprobe xe: exit $(fact "$log" xe.load), initstate $(fact "$log" xe.initstate)"
+	fi
+	want=$(modinfo -F srcversion "$ko")
+	check "$what: loaded xe srcversion $(fact "$log" xe.srcversion) = built file's ($want)" \
+		test -n "$want" -a "$(fact "$log" xe.srcversion)" = "$want"
+	want=$(modinfo -F version "$ko")
+	check "$what: loaded xe version '$(fact "$log" xe.version)' = built file's" \
+		test -n "$want" -a "$(fact "$log" xe.version)" = "$want"
+	for f in xe_vm_export_series xe_vm_export_base xe_vm_export_base_sha256 xe_vm_export_provider; do
+		want=$(modinfo -F "$f" "$ko" | head -n 1)
+		got=$(fact "$log" "xe.file.$f")
+		[ -n "$want" ] && [ "$got" = "$want" ] || bad+=" $f('$got' vs '$want')"
+	done
+	check "$what: provenance of the resolved xe = built file's${bad:+:$bad} (base $(fact "$log" xe.file.xe_vm_export_base))" \
+		test -z "$bad"
+}
+
+check_aux() {
+	local log=$1
+	if [ "$(fact "$log" aux.load)" = 0 ] && [ "$(fact "$log" aux.initstate)" = live ]; then
+		ok "sample consumer loads from $(fact "$log" aux.resolves | awk '{ print $2 }'), namespaced imports resolved (xe refcnt $(fact "$log" aux.xe_refcnt))"
+	else
+		fail "sample consumer: modprobe exit $(fact "$log" aux.load), initstate $(fact "$log" aux.initstate)"
+	fi
+	check "sample consumer unloads" \
+		test "$(fact "$log" aux.unload)" = 0 -a "$(fact "$log" aux.after_unload)" = absent
+}
+
+check_unload() {
+	check "$1: xe unloads" \
+		test "$(fact "$2" xe.unload)" = 0 -a "$(fact "$2" xe.after_unload)" = absent
+}
+
+# check_dmesg LOG WHAT - no bad line before the probes' marker; the taint.
+check_dmesg() {
+	local log=$1 what=$2 bad taint
+	guest_dmesg "$log" >"$log.dmesg"
+	bad=$(sed '/xeq: probes/,$d' "$log.dmesg" | grep -E "$BAD_DMESG" || true)
+	if [ -z "$bad" ]; then
+		ok "$what: kernel log has no WARN/BUG/lockdep/Unknown symbol/version disagreement"
+	else
+		fail "$what: kernel log:"
+		printf '     %s\n' "$bad" | head -n 20
+	fi
+	taint=$(fact "$log" taint.modules)
+	check "$what: taint $taint = only the expected out-of-tree/unsigned bits (xe: '$(fact "$log" xe.taint)')" \
+		test -n "$taint" -a $((taint & ~TAINT_OK)) -eq 0
+}
+
+# check_probes LOG - the probe built for the guest kernel loads; the one
+# built for OTHER_KVER is refused, with the kernel saying why.
+check_probes() {
+	local log=$1 reason
+	check "probe module built for $KVER loads (control)" \
+		test "$(fact "$log" probe.own.load)" = 0
+	reason=$(sed -n '/xeq: probes/,$p' "$log.dmesg" |
+		grep -E -m 1 'xe_qemu_probe: (disagrees about version of symbol|version magic)' |
+		sed 's/^\[[^]]*\] //' || true)
+	if [ "$(fact "$log" probe.other.load)" != 0 ] && [ -n "$reason" ]; then
+		ok "module built for $OTHER_KVER refused: $reason"
+	else
+		fail "module built for $OTHER_KVER: insmod exit $(fact "$log" probe.other.load), reason '${reason:-none in dmesg}'"
+	fi
+}
+
+# --- the boots ------------------------------------------------------------------
+
+# boot_own - our initramfs: the image's modules for xe, the built xe in
+# updates/dkms, the sample consumer, the probes.
+boot_own() {
+	local root=$OUT/initramfs aux_name='' mods log=$OUT/guest.log control=''
+	local probe_own probe_other names=(xe)
+	probe_own=$(build_probe "$KVER")
+	probe_other=$(build_probe "$OTHER_KVER")
+	rm -rf "$root"
+	install_busybox "$root"
+	install_kmod "$root"
+	if [ -f "$XE_KO" ]; then
+		stage_xe "$root/lib/modules/$KVER/updates/dkms"
+		mapfile -t -O 1 names < <(depends_of "$XE_KO")
+		control=$INTREE_XE
+	fi
+	if [ -n "$AUX_KO" ]; then
+		cp "$AUX_KO" "$root/lib/modules/$KVER/updates/dkms/"
+		aux_name=$(basename "$AUX_KO" .ko)
+		mapfile -t -O "${#names[@]}" names < <(depends_of "$AUX_KO")
+	fi
+	mapfile -t mods < <(closure "${names[@]}")
+	install_modules "$root" "${mods[@]}"
+	mkdir -p "$root/root"
+	cp "$probe_own" "$root/root/probe-own.ko"
+	cp "$probe_other" "$root/root/probe-other.ko"
+	write_guest "$root" "$control" "$aux_name" \
+		"own:/root/probe-own.ko other:/root/probe-other.ko"
+	run_logged "$OUT/logs/depmod-initramfs.log" "depmod of the initramfs" \
+		depmod -b "$root" -e -E "/lib/modules/$KVER/build/Module.symvers" "$KVER"
+	check "depmod: every symbol of the initramfs modules resolves, CRCs agree (${#mods[@]} image modules)" \
+		test ! -s "$OUT/logs/depmod-initramfs.log"
+	make_cpio "$root" "$OUT/initramfs.cpio"
+	log "booting $KVER in qemu (TCG) with $(du -h "$OUT/initramfs.cpio" | cut -f1) initramfs"
+	boot "$log" "$OUT/initramfs.cpio" || log "qemu exited with $?"
+	check_booted "$log" own || return 0
+	if [ -f "$XE_KO" ]; then
+		check_control "$log"
+		check_ours "$log" own "$XE_KO"
+	else
+		fail "built xe: $XE_KO missing (make module KVER=$KVER)"
+		check "in-tree xe loads with no device" test "$(fact "$log" xe.load)" = 0
+	fi
+	if [ -n "$AUX_KO" ]; then check_aux "$log"; fi
+	check_unload own "$log"
+	check_dmesg "$log" own
+	check_probes "$log"
+	log "wall time of the boot: $(tail -n 1 "$log" | cut -d' ' -f1) s"
+}
+
+# pkg_xe - the xe the package installed in PKG_ROOT.
+pkg_xe() {
+	local dir=$PKG_ROOT/lib/modules/$KVER/updates/dkms
+	[ -d "$dir" ] || return 0
+	find "$dir" -name 'xe.ko*' | head -n 1
+}
+
+# boot_package - the packaging test's own initramfs for KVER, with our /init
+# appended as a second archive (the kernel unpacks both, ours last).
+boot_package() {
+	local initrd=$PKG_ROOT/boot/initrd.img-$KVER root=$OUT/overlay
+	local log=$OUT/guest-package.log ko
+	ko=$(pkg_xe)
+	if [ ! -f "$initrd" ] || [ -z "$ko" ]; then
+		log "skip: no package initramfs ($initrd) or package xe in $PKG_ROOT; made by tests/packaging"
+		printf 'skip package initramfs: %s or its updates/dkms/xe.ko* missing\n' "$initrd"
+		return 0
+	fi
+	rm -rf "$root"
+	mkdir -p "$root"
+	write_guest "$root" "" "" ""
+	# The initramfs's own modprobe is used: only the shell comes from here.
+	install_busybox "$root"
+	make_cpio "$root" "$OUT/overlay.cpio"
+	cat "$initrd" "$OUT/overlay.cpio" >"$OUT/initrd-package.img"
+	log "booting $KVER with the package's initramfs"
+	boot "$log" "$OUT/initrd-package.img" || log "qemu exited with $?"
+	check_booted "$log" package || return 0
+	if grep -q 'not found' <<<"$(fact "$log" xe.resolves)"; then
+		fail "package initramfs: holds no xe ($(fact "$log" xe.resolves))"
+		return 0
+	fi
+	check_ours "$log" package "$ko"
+	check_unload package "$log"
+	check_dmesg "$log" package
+}
+
+main() {
+	local start=$SECONDS
+	need_packages qemu-system-x86 busybox-static cpio kmod xz-utils binutils \
+		"linux-headers-$KVER" "linux-headers-$OTHER_KVER"
+	mkdir -p "$OUT/logs" "$QCACHE"
+	rm -f "$OUT"/guest*.log*
+	fetch_image
+	if [ -z "$AUX_KO" ] && [ -f "$XE_KO" ] && [ -d "$AUX_SRC" ]; then
+		AUX_KO=$(build_aux)
+	fi
+	boot_own
+	boot_package
+	log "done in $((SECONDS - start)) s"
+	if summary; then
+		rm -f "$OUT"/guest*.log*
+		return 0
+	fi
+	log "guest logs kept: $(echo "$OUT"/guest*.log)"
+	return 1
+}
+
+main "$@"
