@@ -1,0 +1,38 @@
+# Packaging: the deb and rpm of the DKMS tree, prebuilt module packages for
+# fleets, and their tests. Included by the top-level Makefile; the recipes
+# live in debian/pkgtools/ and rpm/, the tests in tests/packaging/.
+
+RELEASE := $(call meta,Release)
+DIST_TARBALL := $(DIST)/$(NAME)-$(VERSION).tar.gz
+# kmod-deb/kmod-rpm: the module to package (default: `make module`'s) and
+# an optional signing key and certificate (PEM key, DER or PEM certificate).
+KO ?=
+SIGN_KEY ?=
+SIGN_CERT ?=
+KMOD_KO = $(or $(KO),$(BUILD)/$(KVER)/xe.ko)
+
+.PHONY: deb rpm kmod-deb kmod-rpm check-packages
+
+deb: $(DIST_TARBALL)
+	debian/pkgtools/build-deb.sh $< $(DIST)
+
+rpm: $(DIST_TARBALL)
+	rpm/build-rpm.sh $< $(DIST)
+
+kmod-deb kmod-rpm: kmod-%:
+	@test -n "$(KVER)" || { echo "make $@: pass KVER=<kernel release>" >&2; exit 2; }
+	$(if $(KO),,$(MAKE) module KVER=$(KVER))
+	$(if $(filter deb,$*),debian/pkgtools/build-kmod-deb.sh,rpm/build-kmod-rpm.sh) \
+		"$(KVER)" "$(KMOD_KO)" $(DIST) $(SIGN_KEY) $(SIGN_CERT)
+
+check-packages:
+	tests/packaging/run.sh
+
+CHECKS += check-packages
+# `check: $(CHECKS)` is expanded before this fragment is read.
+check: check-packages
+HELP_LINES += "make deb                      Debian packages: DKMS and headers, in dist/"
+HELP_LINES += "make rpm                      rpm packages: DKMS and headers, and the SRPM, in dist/"
+HELP_LINES += "make kmod-deb KVER=kernel     prebuilt module package for one kernel, in dist/"
+HELP_LINES += "make kmod-rpm KVER=kernel     the same as an rpm. KO=xe.ko, SIGN_KEY=, SIGN_CERT="
+HELP_LINES += "make check-packages           build, lint, install, upgrade, remove in an isolated root"
