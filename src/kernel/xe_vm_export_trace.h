@@ -19,23 +19,19 @@ DECLARE_EVENT_CLASS(xe_vm_export_event,
 		    TP_PROTO(struct xe_vm *vm, u32 vm_id),
 		    TP_ARGS(vm, vm_id),
 
-		    TP_STRUCT__entry(
-			     __string(dev, dev_name(vm->xe->drm.dev))
-			     __field(struct xe_vm *, vm)
-			     __field(u32, vm_id)
-			     __field(u32, asid)
-			     __field(unsigned int, registered)
-			     __field(unsigned int, imports)
-			     ),
+		    TP_STRUCT__entry(__string(dev, dev_name(vm->xe->drm.dev))
+				     __field(struct xe_vm *, vm)
+				     __field(u32, vm_id)
+				     __field(u32, asid)
+				     __field(unsigned int, registered)
+				     __field(unsigned int, imports)),
 
-		    TP_fast_assign(
-			   __assign_str(dev);
-			   __entry->vm = vm;
-			   __entry->vm_id = vm_id;
-			   __entry->asid = vm->usm.asid;
-			   __entry->registered = READ_ONCE(vm->export.registered);
-			   __entry->imports = READ_ONCE(vm->export.imports);
-			   ),
+		    TP_fast_assign(__assign_str(dev);
+				   __entry->vm = vm;
+				   __entry->vm_id = vm_id;
+				   __entry->asid = vm->usm.asid;
+				   __entry->registered = READ_ONCE(vm->export.registered);
+				   __entry->imports = READ_ONCE(vm->export.imports);),
 
 		    TP_printk("dev=%s, vm=%p, vm_id=%u, asid=%u, registered=%u, imports=%u",
 			      __get_str(dev), __entry->vm, __entry->vm_id,

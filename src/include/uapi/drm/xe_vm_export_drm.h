@@ -11,7 +11,7 @@
  * (pkg-config --cflags libdrm); the kernel build through its uapi directory.
  */
 #ifdef __KERNEL__
-#include <uapi/drm/drm.h>
+#include <drm/drm.h>
 #else
 #include "drm.h"
 #endif
@@ -66,7 +66,8 @@ extern "C" {
  *
  * Input and output: &struct drm_xe_vm_export.
  */
-#define DRM_IOCTL_XE_VM_EXPORT		DRM_IOWR(DRM_COMMAND_BASE + DRM_XE_VM_EXPORT, struct drm_xe_vm_export)
+#define DRM_IOCTL_XE_VM_EXPORT \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_XE_VM_EXPORT, struct drm_xe_vm_export)
 
 /**
  * struct drm_xe_vm_export - Input and output of &DRM_IOCTL_XE_VM_EXPORT

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright © 2026 The xe-vm-export authors
+ */
+
+#ifndef _UAPI_XE_VM_EXPORT_AUX_H_
+#define _UAPI_XE_VM_EXPORT_AUX_H_
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/**
+ * DOC: xe_vm_export_aux, a sample auxiliary driver
+ *
+ * ``/dev/xe_vm_export_aux`` takes an xe VM export file descriptor, the way
+ * an RDMA driver receives one through its own uverbs call: it imports the
+ * VM, registers it (so the owner cannot destroy it) and reports what an
+ * auxiliary driver reads to program its side of the shared address space.
+ * The registration and the import last until the ``/dev/xe_vm_export_aux``
+ * file is closed. One import per open file.
+ */
+
+/**
+ * struct xe_vm_export_aux_import - Argument of %XE_VM_EXPORT_AUX_IOCTL_IMPORT
+ */
+struct xe_vm_export_aux_import {
+	/** @fd: in, file descriptor from DRM_IOCTL_XE_VM_EXPORT */
+	__s32 fd;
+	/** @flags: out, XE_VM_IMPORT_FLAG_* of <drm/xe_vm_export.h> */
+	__u32 flags;
+	/** @asid: out, address space ID of the VM, 0 if the GPU has none */
+	__u32 asid;
+	/** @va_bits: out, width of the VM's virtual addresses */
+	__u32 va_bits;
+	/** @reserved: MBZ */
+	__u64 reserved[2];
+};
+
+/*
+ * Errors: those of xe_vm_import_get() and xe_vm_import_register(), -EBUSY
+ * if this file already holds an import, -EINVAL for non-zero @reserved.
+ */
+#define XE_VM_EXPORT_AUX_IOCTL_IMPORT \
+	_IOWR('X', 0x5e, struct xe_vm_export_aux_import)
+
+#endif /* _UAPI_XE_VM_EXPORT_AUX_H_ */
