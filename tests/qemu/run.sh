@@ -18,10 +18,11 @@
 #   XE_KO            the xe to test (default build/$QEMU_KVER/xe.ko)
 #   AUX_KO           the sample consumer (default: built here from
 #                    src/samples/xe_vm_export_aux against $XE_KO's symbols)
-#   PKG_ROOT         the packaging test's Debian root with the package
-#                    installed (boot/initrd.img-$QEMU_KVER and
-#                    lib/modules/$QEMU_KVER/updates/dkms/xe.ko*); default
-#                    $TEST_CACHE/packaging/root
+#   PKG_ROOT         what the packaging test leaves of its root after the
+#                    package is installed: boot/initrd.img-$QEMU_KVER and
+#                    lib/modules/$QEMU_KVER/updates/dkms/xe.ko* (see
+#                    tests/qemu/README.md); default $TEST_CACHE/packaging/qemu,
+#                    else a kept root under $TEST_CACHE/packaging/roots/
 #   QEMU_TIMEOUT     seconds per boot (default 120)
 #
 # Exit: 0 all checks passed, 1 a check failed or the setup broke.
@@ -44,7 +45,7 @@ OTHER_KVER=${QEMU_OTHER_KVER:-$(test_kernels | awk '{ print $1 }')}
 XE_KO=${XE_KO:-$TOP/build/$KVER/xe.ko}
 AUX_KO=${AUX_KO:-}
 AUX_SRC=$TOP/src/samples/xe_vm_export_aux
-PKG_ROOT=${PKG_ROOT:-$TEST_CACHE/packaging/root}
+PKG_ROOT=${PKG_ROOT:-}
 TIMEOUT=${QEMU_TIMEOUT:-120}
 OUT=$TOP/build/qemu
 QCACHE=$TEST_CACHE/qemu
@@ -64,17 +65,16 @@ stage_xe() {
 	strip --strip-debug -o "$1/xe.ko" "$XE_KO"
 }
 
-# build_aux - the sample consumer built as a third-party driver builds it,
-# against the built xe's Module.symvers; prints the .ko path.
+# build_aux - the sample consumer built as its README says a third-party
+# driver builds, against the built xe's Module.symvers; prints the .ko path.
 build_aux() {
 	local dir=$OUT/aux
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	cp -pr "$AUX_SRC"/. "$dir/"
 	run_logged "$OUT/logs/aux.log" "sample consumer for $KVER" \
-		make -C "/lib/modules/$KVER/build" M="$dir" \
-		KBUILD_EXTRA_SYMBOLS="$(dirname "$XE_KO")/Module.symvers" \
-		ccflags-y="-I$TOP/src/include" modules
+		make -C "$dir" KVER="$KVER" XE_VM_EXPORT_INCLUDE="$TOP/src/include" \
+		XE_VM_EXPORT_SYMVERS="$(dirname "$XE_KO")/Module.symvers"
 	find "$dir" -maxdepth 1 -name '*.ko' | head -n 1
 }
 
@@ -226,6 +226,21 @@ boot_own() {
 	log "wall time of the boot: $(tail -n 1 "$log" | cut -d' ' -f1) s"
 }
 
+# find_pkg_root - PKG_ROOT, else the packaging test's export for us, else a
+# root it kept (KEEP_ROOT=1) that holds an initramfs and an installed xe.
+find_pkg_root() {
+	local d
+	for d in ${PKG_ROOT:+"$PKG_ROOT"} "$TEST_CACHE/packaging/qemu" \
+		"$TEST_CACHE"/packaging/roots/*; do
+		if [ -f "$d/boot/initrd.img-$KVER" ] &&
+			[ -d "$d/lib/modules/$KVER/updates/dkms" ]; then
+			PKG_ROOT=$d
+			return 0
+		fi
+	done
+	PKG_ROOT=${PKG_ROOT:-$TEST_CACHE/packaging/qemu}
+}
+
 # pkg_xe - the xe the package installed in PKG_ROOT.
 pkg_xe() {
 	local dir=$PKG_ROOT/lib/modules/$KVER/updates/dkms
@@ -236,8 +251,10 @@ pkg_xe() {
 # boot_package - the packaging test's own initramfs for KVER, with our /init
 # appended as a second archive (the kernel unpacks both, ours last).
 boot_package() {
-	local initrd=$PKG_ROOT/boot/initrd.img-$KVER root=$OUT/overlay
+	local initrd root=$OUT/overlay
 	local log=$OUT/guest-package.log ko
+	find_pkg_root
+	initrd=$PKG_ROOT/boot/initrd.img-$KVER
 	ko=$(pkg_xe)
 	if [ ! -f "$initrd" ] || [ -z "$ko" ]; then
 		log "skip: no package initramfs ($initrd) or package xe in $PKG_ROOT; made by tests/packaging"
