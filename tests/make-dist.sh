@@ -1,0 +1,26 @@
+#!/bin/bash
+# make-dist.sh OUTPUT - the DKMS source tarball: dkms.conf and META at the
+# top of xe-vm-export-<version>/, with the contents of src/ beside them.
+# Only files tracked by git go in, so nothing generated can slip in.
+set -euo pipefail
+
+out=$1
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+meta() { sed -n "s/^$1:[[:space:]]*//p" META; }
+name=$(meta Name)
+version=$(meta Version)
+regex="^($(meta Series | sed 's/\./\\\\./g; s/ /|/g'))\\\\."
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+dir=$stage/$name-$version
+mkdir -p "$dir"
+git ls-files -z src | sed -z 's|^src/||' | (cd src && xargs -0 cp --parents -t "$dir")
+cp META "$dir/"
+sed -e "s/@VERSION@/$version/" -e "s/@SERIES_REGEX@/$regex/" dkms.conf >"$dir/dkms.conf"
+mkdir -p "$(dirname "$out")"
+# Reproducible: fixed owner, order and times.
+tar -C "$stage" --owner=0 --group=0 --numeric-owner --sort=name \
+	--mtime="@$(git log -1 --format=%ct 2>/dev/null || echo 0)" \
+	-czf "$out" "$name-$version"
+echo "$out"
