@@ -74,7 +74,7 @@ build_aux() {
 	cp -pr "$AUX_SRC"/. "$dir/"
 	run_logged "$OUT/logs/aux.log" "sample consumer for $KVER" \
 		make -C "$dir" KVER="$KVER" XE_VM_EXPORT_INCLUDE="$TOP/src/include" \
-		XE_VM_EXPORT_SYMVERS="$(dirname "$XE_KO")/Module.symvers"
+		XE_VM_EXPORT_SYMVERS="$(dirname "$XE_KO")/Module.symvers" || return 1
 	find "$dir" -maxdepth 1 -name '*.ko' | head -n 1
 }
 
@@ -127,12 +127,17 @@ check_ours() {
 		test -z "$bad"
 }
 
+# check_aux LOG - the sample consumer loads, holds a reference on xe (its
+# imports resolved to xe's namespaced exports), and unloads.
 check_aux() {
-	local log=$1
-	if [ "$(fact "$log" aux.load)" = 0 ] && [ "$(fact "$log" aux.initstate)" = live ]; then
-		ok "sample consumer loads from $(fact "$log" aux.resolves | awk '{ print $2 }'), namespaced imports resolved (xe refcnt $(fact "$log" aux.xe_refcnt))"
+	local log=$1 ns refcnt
+	ns=$(modinfo -F import_ns "$AUX_KO" | sort -u | tr '\n' ' ')
+	refcnt=$(fact "$log" aux.xe_refcnt)
+	if [ "$(fact "$log" aux.load)" = 0 ] && [ "$(fact "$log" aux.initstate)" = live ] &&
+		[ "${refcnt:-0}" -gt 0 ]; then
+		ok "sample consumer loads from $(fact "$log" aux.resolves | awk '{ print $2 }'); imports of namespace ${ns:-none} resolved to xe (xe refcnt $refcnt)"
 	else
-		fail "sample consumer: modprobe exit $(fact "$log" aux.load), initstate $(fact "$log" aux.initstate)"
+		fail "sample consumer: modprobe exit $(fact "$log" aux.load), initstate $(fact "$log" aux.initstate), xe refcnt ${refcnt:-?}"
 	fi
 	check "sample consumer unloads" \
 		test "$(fact "$log" aux.unload)" = 0 -a "$(fact "$log" aux.after_unload)" = absent
@@ -288,7 +293,12 @@ main() {
 	rm -f "$OUT"/guest*.log*
 	fetch_image
 	if [ -z "$AUX_KO" ] && [ -f "$XE_KO" ] && [ -d "$AUX_SRC" ]; then
-		AUX_KO=$(build_aux)
+		if AUX_KO=$(build_aux) && [ -n "$AUX_KO" ]; then
+			ok "sample consumer builds against the built xe's Module.symvers"
+		else
+			fail "sample consumer does not build against $(dirname "$XE_KO")/Module.symvers (log: $OUT/logs/aux.log)"
+			AUX_KO=''
+		fi
 	fi
 	boot_own
 	boot_package
