@@ -10,7 +10,7 @@ set -euo pipefail
 DEBIAN_DIR=$(cd "$(dirname "$0")/.." && pwd)
 TOP=$(dirname "$DEBIAN_DIR")
 TEST_NAME=deb
-# shellcheck source=../../tests/lib.sh
+# shellcheck source=SCRIPTDIR/../../tests/lib.sh
 . "$TOP/tests/lib.sh"
 
 usage() {
