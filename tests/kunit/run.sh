@@ -12,9 +12,6 @@
 #  5. judge: failed cases, splats, missing suites or cases; coverage
 #
 # Environment: TEST_CACHE, KUNIT_JOBS (see kunit-lib.sh);
-#   KUNIT_XE=project|in-tree  which xe to test (default: project when the
-#                             source provider exists); in-tree runs the test
-#                             kernel's own xe and its mock suites only
 #   KUNIT_TIMEOUT=SECONDS     limit of the qemu run (default 900)
 #   KUNIT_MEM=SIZE            guest memory (default 2G)
 # Exit: 0 all passed, 1 anything failed.
@@ -31,9 +28,6 @@ RUN=$TEST_CACHE/kunit-run
 KUNIT_TIMEOUT=${KUNIT_TIMEOUT:-900}
 KUNIT_MEM=${KUNIT_MEM:-2G}
 PROVIDER=$TOP/src/scripts/xe-vm-export-source
-if [ -z "${KUNIT_XE:-}" ]; then
-	if [ -x "$PROVIDER" ]; then KUNIT_XE=project; else KUNIT_XE=in-tree; fi
-fi
 # Where the provider keeps xe bases and work trees for the test kernel.
 XE_CACHE=$TEST_CACHE/kunit-xe
 
@@ -59,16 +53,12 @@ feature_sources() {
 	done
 }
 
-# build_xe - the patched xe and its KUnit test module against the test
-# kernel; sets XE_KO and XE_TEST_KO.
+# build_xe - the patched xe and its KUnit test module (xe's own mock
+# suites and the project's) against the test kernel, as DKMS would build
+# it; sets XE_KO, XE_TEST_KO and XE_WORK (the build tree).
 build_xe() {
 	local out=$XE_CACHE/out/$KVER gcov=() f
-	if [ "$KUNIT_XE" = in-tree ]; then
-		log "KUNIT_XE=in-tree: testing the test kernel's own xe (its mock suites only, not the project's)"
-		XE_KO=$MODDIR/kernel/drivers/gpu/drm/xe/xe.ko
-		XE_TEST_KO=$MODDIR/kernel/drivers/gpu/drm/xe/tests/xe_test.ko
-		return 0
-	fi
+	[ -x "$PROVIDER" ] || die "no source provider at $PROVIDER: nothing to build xe with"
 	for f in $(feature_sources); do
 		gcov+=("GCOV_PROFILE_${f%.c}.o=y")
 	done
@@ -225,9 +215,7 @@ judge() {
 	if [ ${#missing[@]} -gt 0 ]; then
 		fail "project suite(s) with no results: ${missing[*]}"
 	fi
-	if [ "$KUNIT_XE" = in-tree ]; then
-		log "in-tree xe: the project's $want case(s) were not part of this run"
-	elif [ "$got" -lt "$want" ]; then
+	if [ "$got" -lt "$want" ]; then
 		fail "project suites reported $got case(s), src/kernel/tests declares $want"
 	else
 		ok "project suites reported $got case(s) of $want declared"
@@ -238,10 +226,6 @@ judge() {
 # coverage - line coverage of the feature's files from the guest's data.
 coverage() {
 	local srcs=() f
-	if [ "$KUNIT_XE" = in-tree ]; then
-		COVERAGE="n/a (in-tree xe)"
-		return 0
-	fi
 	for f in $(feature_sources); do
 		srcs+=("$XE_WORK/$f")
 	done
@@ -274,7 +258,7 @@ main() {
 	mkdir -p "$OUT" "$RUN"
 	log "phase 1/5: test kernel"
 	build_kernel
-	log "phase 2/5: xe ($KUNIT_XE) for $KVER"
+	log "phase 2/5: the patched xe for $KVER"
 	build_xe
 	log "phase 3/5: initramfs"
 	make_initramfs
