@@ -18,7 +18,7 @@ TEST_NAME=kunit-coverage
 # the host path.
 split_dump() {
 	tr -d '\r' <"$1" | awk -v dir="$2" '
-		/^==> / { if (out) close(out); out = dir "/" n ".b64"
+		/^==> / { if (out) close(out); n += 0; out = dir "/" n ".b64"
 			  print n "\t" substr($0, 5) > (dir "/index"); n++; next }
 		out { print > out }'
 }
