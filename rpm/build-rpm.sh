@@ -8,7 +8,7 @@ set -euo pipefail
 RPM_DIR=$(cd "$(dirname "$0")" && pwd)
 TOP=$(dirname "$RPM_DIR")
 TEST_NAME=rpm
-# shellcheck source=../tests/lib.sh
+# shellcheck source=SCRIPTDIR/../tests/lib.sh
 . "$TOP/tests/lib.sh"
 
 meta() {
