@@ -199,10 +199,26 @@ step_kmod_deb() {
 		test -z "$(left_in_root 'lib/modules/*/updates/xe-vm-export/*')"
 }
 
+step_kmod_rpm() {
+	local rpm
+	rpm=$("$TOP/rpm/build-kmod-rpm.sh" "$K_NEW" "$(compgen -G "$WORK/xe.ko*")" "$WORK/kmod-rpm") ||
+		{ fail "kmod-rpm: built"; return 0; }
+	check "kmod-rpm: rpmlint, no errors" \
+		grep -q ' 0 errors' <<<"$(rpmlint -c "$TOP/rpm/rpmlint.toml" "$rpm" 2>&1 | tail -n1)"
+	rpm=$(root_copy "$rpm")
+	run_logged "$LOGS/kmod-rpm.log" "rpm -i the kmod-rpm" in_root rpm -i --nodeps "$rpm" ||
+		{ fail "kmod-rpm: rpm -i exits 0"; return 0; }
+	check "kmod-rpm: modinfo -k $K_NEW resolves to updates/xe-vm-export" \
+		grep -q '^updates/xe-vm-export/xe\.ko' <<<"$(xe_path "$K_NEW")"
+	run_logged "$LOGS/kmod-rpm-erase.log" "rpm -e the kmod-rpm" \
+		in_root rpm -e "kmod-$NAME-$K_NEW" || { fail "kmod-rpm: rpm -e exits 0"; return 0; }
+	expect_in_tree "$K_NEW" "kmod-rpm erase"
+}
+
 main() {
 	[ $# -eq 3 ] || { echo "usage: ${0##*/} DEB_DIR UPGRADE_DEB_DIR RPM_DIR" >&2; exit 2; }
 	DEB_DIR=$1 UP_DIR=$2 RPM_DIR=$3
-	need_packages mmdebstrap rpm bc
+	need_packages mmdebstrap rpm rpmlint bc
 	mkdir -p "$LOGS"
 	: >"$TIMINGS"
 	WORK=$(mktemp -d)
@@ -216,6 +232,7 @@ main() {
 	step_rpm
 	step_purge
 	step_kmod_deb
+	step_kmod_rpm
 	log "dkms status after the package upgrade, the skip line and timings are in $LOGS"
 	[ -z "${SKIP_LINE:-}" ] || log "skip line: $SKIP_LINE"
 	summary

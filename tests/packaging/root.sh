@@ -38,19 +38,20 @@ root_tarball() {
 }
 
 # The base: xe in every initramfs (so the tests see the initramfs follow the
-# module), no service started by package scripts.
+# module; listed before the images are installed, in a file no package owns,
+# so each initramfs is made once), no service started by package scripts.
 root_build_tarball() {
-	local out=$1 tmp="$1.tmp"
+	local out=$1 tmp=${1%.tar}.tmp.tar
 	need_packages mmdebstrap
 	mkdir -p "$PKG_CACHE"
-	rm -f "$tmp"
+	rm -rf "$tmp"
 	# The hooks are shell run by mmdebstrap, $1 being the root.
 	# shellcheck disable=SC2016
 	run_logged "$PKG_CACHE/mmdebstrap.log" "mmdebstrap: Debian 12 root -> $out" \
 		mmdebstrap --variant=apt --include="$(IFS=,; echo "${ROOT_PACKAGES[*]}")" \
+		--setup-hook='mkdir -p "$1/usr/share/initramfs-tools/modules.d"' \
+		--setup-hook='echo xe >"$1/usr/share/initramfs-tools/modules.d/xe-vm-export-tests"' \
 		--customize-hook='printf "#!/bin/sh\nexit 101\n" >"$1/usr/sbin/policy-rc.d"; chmod +x "$1/usr/sbin/policy-rc.d"' \
-		--customize-hook='echo xe >>"$1/etc/initramfs-tools/modules"' \
-		--customize-hook='chroot "$1" update-initramfs -u -k all' \
 		bookworm "$tmp" "$(root_sources)"
 	mv "$tmp" "$out"
 }
