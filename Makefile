@@ -29,20 +29,24 @@ KVER ?= $(shell src/scripts/xe-vm-export-source default-kernel 2>/dev/null)
 # Checks run by `make check`, in order; the mk/ fragments append theirs.
 CHECKS := check-static check-provider
 
-.PHONY: help module dist check bench $(CHECKS)
+.PHONY: help install module dist check bench $(CHECKS)
 
 help:
 	@echo "xe-vm-export $(VERSION): Intel xe with VM export, as a DKMS package"
 	@echo
-	@echo "  make module [KVER=<kernel>]  build xe.ko for one kernel -> build/<kernel>/xe.ko"
-	@echo "                               (default kernel: $(or $(KVER),none found))"
-	@echo "  make dist                    DKMS source tarball -> dist/$(NAME)-$(VERSION).tar.gz"
-	@echo "  make check                   every test (README's test command; installs test deps)"
-	@echo "  make bench                   build time, module size, provider time"
-	@echo "  make help                    this text"
-	@$(foreach h,$(HELP_LINES),echo "  $(h)";)
+	@echo "  sudo make install             build the .debs and install them (DKMS builds every kernel)"
+	@echo "  make module [KVER=<kernel>]   build xe.ko for one kernel -> build/<kernel>/xe.ko"
+	@echo "                                (default kernel: $(or $(KVER),none found))"
+	@echo "  make dist                     DKMS source tarball -> dist/$(NAME)-$(VERSION).tar.gz"
+	@echo "  make check                    every test (README's test command; installs test deps)"
+	@echo "  make bench                    build time, module size, provider time"
+	@echo "  make help                     this text"
+	@printf '  %s\n' $(HELP_LINES)
 	@echo
 	@echo "  Variables: KVER=<kernel release>, TEST_CACHE=<dir> (now $(TEST_CACHE))"
+
+install:
+	mk/install.sh
 
 module:
 	@test -n "$(KVER)" || { echo "make module: no supported kernel with headers found; pass KVER=<release>" >&2; exit 2; }

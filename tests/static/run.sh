@@ -1,0 +1,113 @@
+#!/bin/bash
+# make check-static: the project's own code against the kernel's and the
+# shell's checkers. Kernel C and the hook patches: checkpatch.pl --strict of
+# the target kernel's own source; sparse and W=1 on the project's objects in
+# the prepared build tree. Shell: shellcheck. UAPI: the header compiles
+# standalone as C and C++.
+set -euo pipefail
+
+TEST_NAME=check-static
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+KVER=$(sed -n 's/^Test-Kernels:.* //p' "$TOP/META")
+CHECKPATCH_DIR=$TEST_CACHE/checkpatch
+
+# fetch_checkpatch - checkpatch.pl and its data files from linux-source.
+fetch_checkpatch() {
+	local tarball=/usr/src/linux-source-6.12.tar.xz
+
+	[ -x "$CHECKPATCH_DIR/scripts/checkpatch.pl" ] && return 0
+	need_packages linux-source-6.12 xz-utils
+	log "extracting checkpatch.pl from $tarball"
+	mkdir -p "$CHECKPATCH_DIR"
+	xz -T0 -dc "$tarball" | tar -x -C "$CHECKPATCH_DIR" --strip-components=1 \
+		--wildcards --no-wildcards-match-slash '*/scripts/checkpatch.pl' \
+		'*/scripts/spelling.txt' '*/scripts/const_structs.checkpatch'
+}
+
+c_files() {
+	git -C "$TOP" ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h' |
+		grep -v '^tests/smoke/' || true
+}
+
+checkpatch() {
+	"$CHECKPATCH_DIR/scripts/checkpatch.pl" --strict --no-tree --terse --show-types "$@" 2>&1
+}
+
+check_checkpatch() {
+	local f out
+
+	fetch_checkpatch
+	while read -r f; do
+		if out=$(checkpatch -f "$TOP/$f"); then
+			ok "checkpatch --strict $f"
+		else
+			fail "checkpatch --strict $f: $out"
+		fi
+	done < <(c_files)
+	while read -r f; do
+		if out=$(checkpatch "$TOP/$f"); then
+			ok "checkpatch --strict $f"
+		else
+			fail "checkpatch --strict $f: $out"
+		fi
+	done < <(git -C "$TOP" ls-files 'src/patches/*.patch')
+}
+
+check_shellcheck() {
+	local f
+
+	need_packages shellcheck
+	while read -r f; do
+		head -n1 "$TOP/$f" | grep -qE '^#!.*(ba)?sh|shell=bash' ||
+			grep -q '^# shellcheck shell=' "$TOP/$f" || continue
+		check "shellcheck $f" shellcheck -x -P "$TOP" "$TOP/$f"
+	done < <(git -C "$TOP" ls-files | grep -vE '\.(c|h|md|patch|8|xsd|toml|in)$|/series$' |
+		grep -vE '^(debian/(control|copyright|rules|source/|.*\.(install|lintian-overrides|README\.Debian|links|dirs|docs))|META|CHANGELOG|Makefile|.*/Makefile|.*/Kbuild|.*\.mk|\.gitignore)')
+}
+
+# check_sparse_w1 - the project's objects rebuilt in the prepared build tree
+# with sparse (C=2 checks even up-to-date objects) and W=1; any diagnostic
+# that names one of the project's files fails.
+check_sparse_w1() {
+	local work objs=() f log=$TOP/build/static/sparse-w1.log
+
+	need_packages sparse
+	work=$(XE_VM_EXPORT_CACHE=$TOP/build/cache "$TOP/src/scripts/xe-vm-export-source" \
+		workdir "$KVER") || { fail "sparse/W=1: no prepared tree for $KVER (run make module)"; return; }
+	for f in "$TOP"/src/kernel/*.c; do
+		objs+=("$(basename "${f%.c}").o")
+	done
+	mkdir -p "$(dirname "$log")"
+	if ! make -C "/lib/modules/$KVER/build" M="$work/drivers/gpu/drm/xe" C=2 W=1 \
+		"${objs[@]}" >"$log" 2>&1; then
+		fail "sparse/W=1 build of ${objs[*]} (log: $log)"
+		tail -n 20 "$log"
+		return
+	fi
+	if grep -E "(warning|error):" "$log" | grep -E 'xe_vm_export[a-z_]*\.[ch]' >"$log.own"; then
+		fail "sparse/W=1 diagnostics in the project's files: $(head -n 5 "$log.own")"
+	else
+		ok "sparse and W=1 clean: ${objs[*]}"
+	fi
+}
+
+check_uapi_header() {
+	local t
+
+	for t in "$TOP"/tests/uapi/*.sh; do
+		[ -x "$t" ] || continue
+		check "UAPI header: $(basename "$t")" "$t"
+	done
+}
+
+main() {
+	check_shellcheck
+	check_uapi_header
+	check_checkpatch
+	check_sparse_w1
+	summary
+}
+
+main "$@"
