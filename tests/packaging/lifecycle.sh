@@ -92,8 +92,10 @@ step_install() {
 	local v
 	v=$(deb_version "$DEB_DIR"/"$NAME"-dkms_*.deb)
 	expect_ours "$K_OLD" "$v" install
-	check "install: provenance of $K_OLD's xe names its source 6.12.113" \
-		grep -q '6\.12\.113' <<<"$(in_root modinfo -k "$K_OLD" xe)"
+	in_root modinfo -k "$K_OLD" xe | grep -E '^(filename|version|signer|xe_vm_export_)' \
+		>"$LOGS/modinfo-install.txt" || true
+	check "install: provenance: $K_OLD's xe was built from 6.12.113's source" \
+		grep -q '6\.12\.113' <<<"$(in_root modinfo -k "$K_OLD" -F xe_vm_export_base xe)"
 	SKIP_LINE=$(grep -m1 "^$NAME: skipping $K61: " "$LOGS/install.log" || true)
 	check "install: $K61 skipped with one clear line" test -n "$SKIP_LINE"
 	check "install: nothing installed for $K61" test -z "$(dkms_state "$K61" | grep installed)"
@@ -125,8 +127,13 @@ step_package_upgrade() {
 		{ fail "package upgrade: apt-get install exits 0"; return 0; }
 	expect_ours "$K_OLD" "$v" "package upgrade"
 	expect_ours "$K_NEW" "$v" "package upgrade"
+	in_root modinfo -k "$K_OLD" xe | grep -E '^(filename|version|signer|xe_vm_export_)' \
+		>"$LOGS/modinfo-upgrade.txt" || true
+	in_root dkms status >"$LOGS/dkms-status-upgrade.txt" 2>&1 || true
 	check "package upgrade: $K_OLD's base came from the cache (its linux-source is gone)" \
-		grep -q 'cache' <<<"$(in_root "/usr/src/$NAME-$v/scripts/xe-vm-export-source" locate "$K_OLD" 2>&1)"
+		grep -q 'cache' <<<"$(in_root modinfo -k "$K_OLD" -F xe_vm_export_provider xe)"
+	check "package upgrade: ... and is still 6.12.113's source" \
+		grep -q '6\.12\.113' <<<"$(in_root modinfo -k "$K_OLD" -F xe_vm_export_base xe)"
 	# Keep a DKMS-built module for the kmod-deb step.
 	cp "$ROOT/var/lib/dkms/$NAME/$v/$K_NEW/x86_64/module/"xe.ko* "$WORK/"
 }
