@@ -20,14 +20,20 @@ export PATH
 
 # Busybox's shell runs its own applets for bare names, so kmod's tools are
 # called through their paths: the modprobe of a real system, not busybox's.
+# They are all links to the kmod binary that /sbin/modprobe is (an
+# initramfs-tools initramfs has no modinfo of its own).
 find_kmod() {
+	KMOD=/xeq/kmod
+	mkdir -p "$KMOD"
 	for d in /sbin /usr/sbin /bin /usr/bin; do
 		if "$d/modprobe" -V 2>/dev/null | grep -q kmod; then
-			KMOD=$d
+			kmod=$(readlink -f "$d/modprobe")
+			for t in modprobe modinfo insmod rmmod; do
+				ln -sf "$kmod" "$KMOD/$t"
+			done
 			return 0
 		fi
 	done
-	KMOD=/xeq/none
 }
 modprobe() { "$KMOD/modprobe" "$@"; }
 modinfo() { "$KMOD/modinfo" "$@"; }
@@ -121,7 +127,7 @@ main() {
 	. /xeq/conf
 	find_kmod
 	say "kernel=$(uname -r)"
-	say "modprobe=$KMOD/modprobe: $(modprobe -V 2>&1 | head -n 1)"
+	say "modprobe=$kmod: $(modprobe -V 2>&1 | head -n 1)"
 	say "taint.start=$(cat /proc/sys/kernel/tainted)"
 	[ -n "$CONTROL" ] && control "$CONTROL"
 	xe_cycle

@@ -72,7 +72,8 @@ install_busybox() {
 	local root=$1 a
 	mkdir -p "$root/xeq/bin"
 	cp /bin/busybox "$root/xeq/bin/"
-	for a in sh mount cat cut echo tr head tail dmesg poweroff uname sleep grep sed; do
+	for a in sh mount cat cut echo tr head tail dmesg poweroff uname grep sed \
+		readlink ln mkdir; do
 		ln -sf busybox "$root/xeq/bin/$a"
 	done
 }

@@ -131,7 +131,7 @@ check_ours() {
 # imports resolved to xe's namespaced exports), and unloads.
 check_aux() {
 	local log=$1 ns refcnt
-	ns=$(modinfo -F import_ns "$AUX_KO" | sort -u | tr '\n' ' ')
+	ns=$(modinfo -F import_ns "$AUX_KO" | sort -u | paste -sd ' ')
 	refcnt=$(fact "$log" aux.xe_refcnt)
 	if [ "$(fact "$log" aux.load)" = 0 ] && [ "$(fact "$log" aux.initstate)" = live ] &&
 		[ "${refcnt:-0}" -gt 0 ]; then
