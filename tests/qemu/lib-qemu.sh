@@ -125,6 +125,19 @@ make_cpio() {
 # The crypto self-tests cost seconds in TCG; the guest runs nothing untrusted.
 CMDLINE_FAST="cryptomgr.notests mitigations=off"
 
+# decompress_initrd IN OUT - IN as one uncompressed cpio stream. The kernel
+# does not find an archive appended after a zstd one ("invalid magic at
+# start of compressed archive"), so the package's initramfs is unpacked
+# before ours is appended.
+decompress_initrd() {
+	case $(od -An -tx1 -N4 "$1" | tr -d ' ') in
+	28b52ffd) zstd -q -dc "$1" >"$2" ;;
+	1f8b*) gzip -dc "$1" >"$2" ;;
+	fd377a58) xz -dc "$1" >"$2" ;;
+	*) cp "$1" "$2" ;;
+	esac
+}
+
 # boot LOG INITRD - boot the image's kernel with INITRD in TCG; every console
 # line of LOG is prefixed with the seconds since qemu started.
 boot() {

@@ -254,7 +254,9 @@ pkg_xe() {
 }
 
 # boot_package - the packaging test's own initramfs for KVER, with our /init
-# appended as a second archive (the kernel unpacks both, ours last).
+# appended as a second archive (the kernel unpacks both, ours last, so our
+# /init replaces initramfs-tools' one; modules and modprobe are the package
+# initramfs's own).
 boot_package() {
 	local initrd root=$OUT/overlay
 	local log=$OUT/guest-package.log ko
@@ -272,7 +274,8 @@ boot_package() {
 	# The initramfs's own modprobe is used: only the shell comes from here.
 	install_busybox "$root"
 	make_cpio "$root" "$OUT/overlay.cpio"
-	cat "$initrd" "$OUT/overlay.cpio" >"$OUT/initrd-package.img"
+	decompress_initrd "$initrd" "$OUT/initrd-package.img"
+	cat "$OUT/overlay.cpio" >>"$OUT/initrd-package.img"
 	log "booting $KVER with the package's initramfs"
 	boot "$log" "$OUT/initrd-package.img" || log "qemu exited with $?"
 	check_booted "$log" package || return 0
@@ -287,7 +290,7 @@ boot_package() {
 
 main() {
 	local start=$SECONDS
-	need_packages qemu-system-x86 busybox-static cpio kmod xz-utils binutils \
+	need_packages qemu-system-x86 busybox-static cpio kmod xz-utils zstd binutils \
 		"linux-headers-$KVER" "linux-headers-$OTHER_KVER"
 	mkdir -p "$OUT/logs" "$QCACHE"
 	rm -f "$OUT"/guest*.log*
