@@ -27,7 +27,7 @@ export XE_VM_EXPORT_CACHE ?= $(BUILD)/cache
 KVER ?= $(shell src/scripts/xe-vm-export-source default-kernel 2>/dev/null)
 
 # Checks run by `make check`, in order; the mk/ fragments append theirs.
-CHECKS := check-static check-provider
+CHECKS := check-provider check-static
 
 .PHONY: help install module dist check bench $(CHECKS)
 
