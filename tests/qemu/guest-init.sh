@@ -11,7 +11,7 @@
 # What it does is set by /xeq/conf (shell variables, written by the host):
 #   KVER      kernel release whose /lib/modules tree is used
 #   CONTROL   in-tree xe path below /lib/modules/$KVER to insmod and remove
-#             before the real test (empty: no control)
+#             after the real test (empty: no control)
 #   AUX       module name of the sample consumer (empty: none)
 #   PROBES    "label:path ..." modules to insmod and remove, one by one
 
@@ -77,7 +77,8 @@ file_facts() {
 }
 
 # control XE_PATH - the kernel's own xe, loaded by path: the baseline that
-# tells a problem of ours from a problem of the setup.
+# tells a problem of ours from a problem of the setup. Its dependencies are
+# still loaded when ours was unloaded with modprobe -r: loaded again here.
 control() {
 	f=/lib/modules/$KVER/$1
 	# shellcheck disable=SC2046 # the dependency list is meant to split
@@ -91,6 +92,7 @@ control() {
 
 xe_cycle() {
 	file_facts xe xe
+	say "xe.modprobe_uptime=$(uptime_s)"
 	modprobe xe
 	say "xe.load=$?"
 	say "xe.loaded_uptime=$(uptime_s)"
@@ -129,8 +131,9 @@ main() {
 	say "kernel=$(uname -r)"
 	say "modprobe=$kmod: $(modprobe -V 2>&1 | head -n 1)"
 	say "taint.start=$(cat /proc/sys/kernel/tainted)"
-	[ -n "$CONTROL" ] && control "$CONTROL"
+	# Ours first, so that xe.loaded_uptime is the boot-to-loaded time.
 	xe_cycle
+	[ -n "$CONTROL" ] && control "$CONTROL"
 	say "taint.modules=$(cat /proc/sys/kernel/tainted)"
 	# Everything the kernel logs after this line is about the probes, which
 	# are meant to be refused.

@@ -37,10 +37,26 @@ fetch_image() {
 	touch "$root/.unpacked"
 }
 
+# fresh TARGET FILE... - TARGET exists and is newer than every FILE (kbuild
+# takes seconds even to find nothing to do).
+fresh() {
+	local target=$1 f
+	shift
+	[ -f "$target" ] || return 1
+	for f in "$@"; do
+		[ "$target" -nt "$f" ] || return 1
+	done
+}
+
 # build_probe KERNEL - the do-nothing probe module built against KERNEL's
-# headers; prints the .ko path. The build dir is kept, so a rerun is quick.
+# headers; prints the .ko path.
 build_probe() {
 	local kernel=$1 dir=$OUT/probe-$1
+	if fresh "$dir/xe_qemu_probe.ko" "$TOP"/tests/qemu/probe/* \
+		"/lib/modules/$kernel/build/Module.symvers"; then
+		echo "$dir/xe_qemu_probe.ko"
+		return 0
+	fi
 	mkdir -p "$dir"
 	cp -p "$TOP"/tests/qemu/probe/* "$dir/"
 	run_logged "$OUT/logs/probe-$kernel.log" "probe module for $kernel" \
