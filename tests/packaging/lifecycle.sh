@@ -60,10 +60,11 @@ expect_in_tree() { # KERNEL STEP
 }
 
 timed() { # LABEL CMD... - run, record seconds under LABEL
-	local start rc=0
+	local label=$1 start rc=0
+	shift
 	start=$(date +%s.%N)
 	"$@" || rc=$?
-	printf '%s %.1f\n' "$1" "$(echo "$(date +%s.%N) - $start" | bc)" >>"$TIMINGS"
+	printf '%s %.1f\n' "$label" "$(echo "$(date +%s.%N) - $start" | bc)" >>"$TIMINGS"
 	return "$rc"
 }
 
@@ -87,7 +88,7 @@ step_install() {
 	mapfile -t pkgs < <(root_copy "$DEB_DIR"/"$NAME"-dkms_*.deb "$DEB_DIR"/"$NAME"-dev_*.deb)
 	timed install-dkms-one-kernel \
 		root_apt "$LOGS/install.log" "install $NAME-dkms $(deb_version "$DEB_DIR"/"$NAME"-dkms_*.deb)" \
-		install "${pkgs[@]}" || { fail "install: apt-get install exits 0"; return 0; }
+		install "${pkgs[@]}" || { fail "install: apt-get install exits 0"; return 1; }
 	ok "install: apt-get install exits 0"
 	local v
 	v=$(deb_version "$DEB_DIR"/"$NAME"-dkms_*.deb)
@@ -113,7 +114,7 @@ step_kernel_upgrade() {
 	timed kernel-upgrade-build \
 		root_apt "$LOGS/kernel-upgrade.log" "kernel upgrade: headers and linux-source of $K_NEW" \
 		install "linux-headers-$K_NEW" "linux-source-6.12=$src" ||
-		{ fail "kernel upgrade: apt-get install exits 0"; return 0; }
+		{ fail "kernel upgrade: apt-get install exits 0"; return 1; }
 	expect_ours "$K_NEW" "$(deb_version "$DEB_DIR"/"$NAME"-dkms_*.deb)" "kernel upgrade"
 	expect_ours "$K_OLD" "$(deb_version "$DEB_DIR"/"$NAME"-dkms_*.deb)" "kernel upgrade"
 }
@@ -124,7 +125,7 @@ step_package_upgrade() {
 	mapfile -t pkgs < <(root_copy "$UP_DIR"/"$NAME"-dkms_*.deb "$UP_DIR"/"$NAME"-dev_*.deb)
 	timed package-upgrade-two-kernels \
 		root_apt "$LOGS/upgrade.log" "package upgrade to $v" install "${pkgs[@]}" ||
-		{ fail "package upgrade: apt-get install exits 0"; return 0; }
+		{ fail "package upgrade: apt-get install exits 0"; return 1; }
 	expect_ours "$K_OLD" "$v" "package upgrade"
 	expect_ours "$K_NEW" "$v" "package upgrade"
 	in_root modinfo -k "$K_OLD" xe | grep -E '^(filename|version|signer|xe_vm_export_)' \
@@ -153,7 +154,7 @@ expect_clean() {
 
 step_remove() {
 	root_apt "$LOGS/remove.log" "remove $NAME-dkms" remove "$NAME-dkms" ||
-		{ fail "remove: apt-get remove exits 0"; return 0; }
+		{ fail "remove: apt-get remove exits 0"; return 1; }
 	expect_clean remove
 	check "remove: the provider's cache is kept until purge" test -d "$ROOT/var/lib/$NAME"
 }
@@ -164,7 +165,7 @@ step_rpm() {
 	# --nodeps: the root is Debian, its rpm database is empty; dkms, gcc and
 	# the headers are there as debs. The scriptlets run for real.
 	timed rpm-install-two-kernels run_logged "$LOGS/rpm-install.log" "rpm -i $NAME-dkms" \
-		in_root rpm -i --nodeps "$rpm" || { fail "rpm: rpm -i exits 0"; return 0; }
+		in_root rpm -i --nodeps "$rpm" || { fail "rpm: rpm -i exits 0"; return 1; }
 	local v
 	v=$(rpm -qp --qf '%{VERSION}' "$RPM_DIR"/"$NAME"-dkms-*.noarch.rpm 2>/dev/null)
 	expect_ours "$K_OLD" "$v" rpm
@@ -172,13 +173,13 @@ step_rpm() {
 	check "rpm: $K61 skipped with the clear line" \
 		grep -q "^$NAME: skipping $K61: " "$LOGS/rpm-install.log"
 	run_logged "$LOGS/rpm-erase.log" "rpm -e $NAME-dkms" in_root rpm -e "$NAME-dkms" ||
-		{ fail "rpm: rpm -e exits 0"; return 0; }
+		{ fail "rpm: rpm -e exits 0"; return 1; }
 	expect_clean "rpm -e"
 }
 
 step_purge() {
 	root_apt "$LOGS/purge.log" "purge $NAME-dkms $NAME-dev" purge "$NAME-dkms" "$NAME-dev" ||
-		{ fail "purge: apt-get purge exits 0"; return 0; }
+		{ fail "purge: apt-get purge exits 0"; return 1; }
 	expect_clean purge
 	local left
 	left=$(left_in_root "var/lib/$NAME" "etc/$NAME" "usr/lib/$NAME" \
@@ -190,17 +191,17 @@ step_purge() {
 step_kmod_deb() {
 	local deb
 	deb=$("$TOP/debian/pkgtools/build-kmod-deb.sh" "$K_NEW" "$(compgen -G "$WORK/xe.ko*")" "$WORK/kmod") ||
-		{ fail "kmod-deb: built"; return 0; }
+		{ fail "kmod-deb: built"; return 1; }
 	ok "kmod-deb: built ${deb##*/}"
 	deb=$(root_copy "$deb")
 	timed kmod-deb-install run_logged "$LOGS/kmod-install.log" "install the kmod-deb" \
-		in_root dpkg -i "$deb" || { fail "kmod-deb: dpkg -i exits 0"; return 0; }
+		in_root dpkg -i "$deb" || { fail "kmod-deb: dpkg -i exits 0"; return 1; }
 	check "kmod-deb: modinfo -k $K_NEW resolves to updates/xe-vm-export" \
 		grep -q '^updates/xe-vm-export/xe\.ko' <<<"$(xe_path "$K_NEW")"
 	check "kmod-deb: $K_NEW's initramfs holds it" \
 		grep -q '^updates/xe-vm-export/' <<<"$(initramfs_xe "$K_NEW")"
 	run_logged "$LOGS/kmod-purge.log" "purge the kmod-deb" \
-		in_root dpkg --purge "$NAME-modules-$K_NEW" || { fail "kmod-deb: purge exits 0"; return 0; }
+		in_root dpkg --purge "$NAME-modules-$K_NEW" || { fail "kmod-deb: purge exits 0"; return 1; }
 	expect_in_tree "$K_NEW" "kmod-deb purge"
 	check "kmod-deb purge: nothing left in updates/xe-vm-export" \
 		test -z "$(left_in_root 'lib/modules/*/updates/xe-vm-export/*')"
@@ -209,16 +210,16 @@ step_kmod_deb() {
 step_kmod_rpm() {
 	local rpm
 	rpm=$("$TOP/rpm/build-kmod-rpm.sh" "$K_NEW" "$(compgen -G "$WORK/xe.ko*")" "$WORK/kmod-rpm") ||
-		{ fail "kmod-rpm: built"; return 0; }
+		{ fail "kmod-rpm: built"; return 1; }
 	check "kmod-rpm: rpmlint, no errors" \
 		grep -q ' 0 errors' <<<"$(rpmlint -c "$TOP/rpm/rpmlint.toml" "$rpm" 2>&1 | tail -n1)"
 	rpm=$(root_copy "$rpm")
 	run_logged "$LOGS/kmod-rpm.log" "rpm -i the kmod-rpm" in_root rpm -i --nodeps "$rpm" ||
-		{ fail "kmod-rpm: rpm -i exits 0"; return 0; }
+		{ fail "kmod-rpm: rpm -i exits 0"; return 1; }
 	check "kmod-rpm: modinfo -k $K_NEW resolves to updates/xe-vm-export" \
 		grep -q '^updates/xe-vm-export/xe\.ko' <<<"$(xe_path "$K_NEW")"
 	run_logged "$LOGS/kmod-rpm-erase.log" "rpm -e the kmod-rpm" \
-		in_root rpm -e "kmod-$NAME-$K_NEW" || { fail "kmod-rpm: rpm -e exits 0"; return 0; }
+		in_root rpm -e "kmod-$NAME-$K_NEW" || { fail "kmod-rpm: rpm -e exits 0"; return 1; }
 	expect_in_tree "$K_NEW" "kmod-rpm erase"
 }
 
@@ -231,15 +232,13 @@ main() {
 	WORK=$(mktemp -d)
 	root_create lifecycle
 	trap 'root_destroy; rm -rf "$WORK"' EXIT
-	step_kernels
-	step_install
-	step_kernel_upgrade
-	step_package_upgrade
-	step_remove
-	step_rpm
-	step_purge
-	step_kmod_deb
-	step_kmod_rpm
+	local step
+	# Each step needs the state the previous ones left: the first one that
+	# cannot go on stops the sequence.
+	for step in kernels install kernel_upgrade package_upgrade remove rpm purge \
+		kmod_deb kmod_rpm; do
+		"step_$step" || { fail "$step: could not go on; later steps not run"; break; }
+	done
 	log "dkms status after the package upgrade, the skip line and timings are in $LOGS"
 	[ -z "${SKIP_LINE:-}" ] || log "skip line: $SKIP_LINE"
 	summary
