@@ -73,6 +73,10 @@ run_source() {
 expect() {
 	local desc=$1 want_rc=$2 pattern=$3
 
+	# Kernel releases hold a literal '+' ("6.12.117+deb12-amd64"); the
+	# patterns use no '+' quantifier.
+	pattern=${pattern//+/\\+}
+
 	if [ "$RC" -eq "$want_rc" ] && grep -qE -- "$pattern" <<<"$OUT
 $ERR"; then
 		ok "$desc"
