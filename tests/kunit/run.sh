@@ -256,6 +256,12 @@ main() {
 	start=$(date +%s)
 	need_packages qemu-system-x86 busybox-static cpio kmod gcc
 	mkdir -p "$OUT" "$RUN"
+	# One run at a time: runs share build/kunit and the initramfs.
+	exec 8>"$RUN/lock"
+	flock -n 8 || {
+		log "waiting for another check-kunit run to finish"
+		flock 8
+	}
 	log "phase 1/5: test kernel"
 	build_kernel
 	log "phase 2/5: the patched xe for $KVER"
