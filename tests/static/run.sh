@@ -26,26 +26,35 @@ fetch_checkpatch() {
 		'*/scripts/spelling.txt' '*/scripts/const_structs.checkpatch'
 }
 
-c_files() {
-	git -C "$TOP" ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h' |
-		grep -v '^tests/smoke/' || true
+# kernel_c_files - the project's kernel C (userspace tests follow their own
+# style, not the kernel's).
+kernel_c_files() {
+	git -C "$TOP" ls-files 'src/kernel/*.[ch]' 'src/include/*.h' 'src/samples/*.[ch]' \
+		'tests/qemu/probe/*.[ch]'
 }
 
+# checkpatch ARGS... - run outside any git tree: in one, checkpatch leaves a
+# .checkpatch-camelcase.git.* cache file behind.
 checkpatch() {
-	"$CHECKPATCH_DIR/scripts/checkpatch.pl" --strict --no-tree --terse --show-types "$@" 2>&1
+	(cd "$CHECKPATCH_DIR" &&
+		scripts/checkpatch.pl --strict --no-tree --terse --show-types "$@" 2>&1)
 }
 
 check_checkpatch() {
-	local f out
+	local f out ignore
 
 	fetch_checkpatch
 	while read -r f; do
-		if out=$(checkpatch -f "$TOP/$f"); then
+		ignore=()
+		# TRACE_INCLUDE_PATH is a path, not a division: the same false
+		# positive checkpatch reports on xe's own trace headers.
+		case "$f" in *_trace.h) ignore=(--ignore SPACING) ;; esac
+		if out=$(checkpatch "${ignore[@]}" -f "$TOP/$f"); then
 			ok "checkpatch --strict $f"
 		else
 			fail "checkpatch --strict $f: $out"
 		fi
-	done < <(c_files)
+	done < <(kernel_c_files)
 	while read -r f; do
 		if out=$(checkpatch "$TOP/$f"); then
 			ok "checkpatch --strict $f"
@@ -74,6 +83,9 @@ check_sparse_w1() {
 	local work objs=() f log=$TOP/build/static/sparse-w1.log
 
 	need_packages sparse
+	# Up to date after check-provider; otherwise this (re)builds the tree.
+	run_logged "$TOP/build/static/module.log" "make module KVER=$KVER" \
+		make -C "$TOP" module KVER="$KVER" || { fail "make module KVER=$KVER"; return; }
 	work=$(XE_VM_EXPORT_CACHE=$TOP/build/cache "$TOP/src/scripts/xe-vm-export-source" \
 		workdir "$KVER") || { fail "sparse/W=1: no prepared tree for $KVER (run make module)"; return; }
 	for f in "$TOP"/src/kernel/*.c; do
