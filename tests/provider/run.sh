@@ -218,6 +218,9 @@ test_real_build() {
 		"\"$(modinfo_field "$ko" xe_vm_export_series)\"" \
 		"$TOP/build/cache/build/$NEW/drivers/gpu/drm/xe/xe_vm_export_provenance.h"
 	check "vermagic is $NEW" bash -c "modinfo -F vermagic '$ko' | grep -q '^$NEW '"
+	check "display code built exactly as $NEW's config says" test \
+		"$(grep -c '^CONFIG_DRM_XE_DISPLAY=y' "/lib/modules/$NEW/build/.config")" = \
+		"$(nm "$ko" | grep -c ' T intel_display_driver_probe$')"
 }
 
 # test_dkms_build - the dist tarball through dkms 3 with a private dkms
