@@ -24,6 +24,7 @@
  * (size = 0) under vm->lock, drop the file's reference.
  */
 
+#include <kunit/device.h>
 #include <kunit/test.h>
 #include <linux/delay.h>
 #include <linux/fdtable.h>
@@ -31,9 +32,10 @@
 #include <linux/ktime.h>
 #include <linux/math64.h>
 #include <linux/prandom.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 
 #include <drm/drm_gpuvm.h>
-#include <drm/drm_kunit_helpers.h>
 
 #include "tests/xe_kunit_helpers.h"
 
@@ -348,6 +350,58 @@ static void export_banned(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 1);
 }
 
+/* VM_DESTROY between the export's lookup and its publication */
+static void export_destroy_race(struct kunit *test)
+{
+	struct ve_ctx *ctx = test->priv;
+	struct xe_vm_export *exp;
+	struct xe_vm *vm;
+	u32 id;
+
+	vm_create_assert(test, 0, &id);
+	vm = xe_vm_lookup(ctx->xef, id);
+	KUNIT_ASSERT_NOT_NULL(test, vm);
+	exp = export_alloc(vm, id);
+	KUNIT_ASSERT_NOT_NULL(test, exp);
+
+	KUNIT_EXPECT_EQ(test, fake_vm_destroy(ctx, id), 0);
+	KUNIT_EXPECT_EQ(test, export_publish(ctx->xe, ctx->xef, exp), -ENOENT);
+	KUNIT_EXPECT_NULL(test, vm->export.export);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 0);
+	export_free(exp);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 1);
+}
+
+/* No free fd: the VM reference taken by the lookup is dropped again */
+static void export_emfile(struct kunit *test)
+{
+	struct rlimit *rlim = &current->signal->rlim[RLIMIT_NOFILE];
+	struct ve_ctx *ctx = test->priv;
+	unsigned long old;
+	struct xe_vm *vm;
+	int err, fd;
+	u32 id;
+
+	vm = vm_create_assert(test, 0, &id);
+
+	task_lock(current->group_leader);
+	old = rlim->rlim_cur;
+	rlim->rlim_cur = 0;
+	task_unlock(current->group_leader);
+
+	err = do_export(ctx, id, &fd);
+
+	task_lock(current->group_leader);
+	rlim->rlim_cur = old;
+	task_unlock(current->group_leader);
+
+	KUNIT_EXPECT_EQ(test, err, -EMFILE);
+	KUNIT_EXPECT_NULL(test, vm->export.export);
+	KUNIT_EXPECT_EQ(test, kref_read(&vm->gpuvm.kref), 1);
+	KUNIT_EXPECT_EQ(test, fake_vm_destroy(ctx, id), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 1);
+}
+
 static void destroy_exported(struct kunit *test)
 {
 	struct ve_ctx *ctx = test->priv;
@@ -389,6 +443,9 @@ static void import_vm(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, xe_vm_import_device(imp), ctx->xe->drm.dev);
 	KUNIT_EXPECT_PTR_EQ(test, xe_vm_import_drm_device(imp), &ctx->xe->drm);
 	KUNIT_EXPECT_FALSE(test, xe_vm_import_is_closed(imp));
+	vm->flags ^= XE_VM_FLAG_LR_MODE | XE_VM_FLAG_FAULT_MODE;
+	KUNIT_EXPECT_EQ(test, xe_vm_import_flags(imp),
+			XE_VM_IMPORT_FLAG_FAULT_MODE | XE_VM_IMPORT_FLAG_SCRATCH_PAGE);
 
 	/* NULL accepts any device; imports are counted */
 	imp2 = xe_vm_import_get(NULL, fd);
@@ -436,7 +493,7 @@ static void import_errors(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, xe_vm_import_get(NULL, other_fd), ERR_PTR(-EBADF));
 
 	/* another device */
-	other_dev = drm_kunit_helper_alloc_device(test);
+	other_dev = kunit_device_register(test, "xe_vm_export_other");
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, other_dev);
 	KUNIT_EXPECT_PTR_EQ(test, xe_vm_import_get(other_dev, fd), ERR_PTR(-EINVAL));
 
@@ -607,6 +664,7 @@ static void debugfs_list(struct kunit *test)
 {
 	struct ve_ctx *ctx = test->priv;
 	struct xe_vm_import *imp;
+	struct xe_device *other_xe;
 	struct seq_file m = {};
 	char line[64];
 	int fd;
@@ -618,6 +676,10 @@ static void debugfs_list(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, imp);
 	KUNIT_EXPECT_EQ(test, xe_vm_import_register(imp), 0);
 
+	/* only compared by address: never dereferenced */
+	other_xe = kunit_kzalloc(test, sizeof(*other_xe), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, other_xe);
+
 	m.size = PAGE_SIZE;
 	m.buf = kunit_kzalloc(test, m.size, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, m.buf);
@@ -625,6 +687,14 @@ static void debugfs_list(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vm_exports_show(&m, NULL), 0);
 	snprintf(line, sizeof(line), "\n%u %d 1 1\n", id, task_tgid_nr(current));
 	KUNIT_EXPECT_NOT_NULL(test, strstr(m.buf, line));
+
+	/* another device's file does not list this export */
+	memset(m.buf, 0, m.size);
+	m.count = 0;
+	m.private = other_xe;
+	KUNIT_EXPECT_EQ(test, vm_exports_show(&m, NULL), 0);
+	KUNIT_EXPECT_STREQ(test, m.buf, "vm_id pid registered imports\n");
+	m.private = ctx->xe;
 
 	xe_vm_import_put(imp);
 	close_sync(fd);
@@ -637,7 +707,7 @@ static void debugfs_list(struct kunit *test)
 }
 
 #define STRESS_THREADS		4
-#define STRESS_ITERATIONS	400
+#define STRESS_ITERATIONS	1000
 #define STRESS_VMS		3
 
 struct stress {
@@ -674,6 +744,8 @@ static void stress_step(struct stress *s, u32 rnd)
 		stress_count(&s->exports, &s->eexist, &s->bad, err, -EEXIST);
 		if (err)
 			return;
+		if (rnd & BIT(17))
+			usleep_range(10, 50);
 		if (rnd & BIT(16)) {
 			imp = xe_vm_import_get(NULL, fd);
 			if (IS_ERR(imp)) {
@@ -683,13 +755,13 @@ static void stress_step(struct stress *s, u32 rnd)
 				atomic_inc(&s->imports);
 				if (!xe_vm_import_register(imp))
 					atomic_inc(&s->registers);
-				close_fd(fd);
+				close_sync(fd);
 				fd = -1;
 				xe_vm_import_put(imp);
 			}
 		}
 		if (fd >= 0)
-			close_fd(fd);
+			close_sync(fd);
 		break;
 	case 1:	/* destroy and recreate */
 		err = fake_vm_destroy(ctx, id);
@@ -709,12 +781,14 @@ static void stress_step(struct stress *s, u32 rnd)
 		if (err)
 			return;
 		imp = xe_vm_import_get(NULL, fd);
-		close_fd(fd);
+		close_sync(fd);
 		if (IS_ERR(imp))
 			return;
 		atomic_inc(&s->imports);
 		if (!xe_vm_import_register(imp)) {
 			atomic_inc(&s->registers);
+			if (rnd & BIT(17))
+				usleep_range(10, 50);
 			if (fake_vm_destroy(ctx, id) != -EBUSY)
 				atomic_inc(&s->bad);
 			xe_vm_import_unregister(imp);
@@ -841,6 +915,8 @@ static struct kunit_case xe_vm_export_cases[] = {
 	KUNIT_CASE(export_unknown),
 	KUNIT_CASE(export_closed),
 	KUNIT_CASE(export_banned),
+	KUNIT_CASE(export_destroy_race),
+	KUNIT_CASE(export_emfile),
 	KUNIT_CASE(destroy_exported),
 	KUNIT_CASE(import_vm),
 	KUNIT_CASE(import_errors),
