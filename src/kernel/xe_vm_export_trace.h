@@ -60,9 +60,12 @@ DEFINE_EVENT(xe_vm_export_event, xe_vm_export_unimport,
 
 #endif
 
-/* This part must be outside protection */
+/*
+ * This part must be outside protection. xe's Makefile puts its own directory
+ * on the include path (-I$(src)), in tree and out of tree alike.
+ */
 #undef TRACE_INCLUDE_PATH
 #undef TRACE_INCLUDE_FILE
-#define TRACE_INCLUDE_PATH ../../drivers/gpu/drm/xe
+#define TRACE_INCLUDE_PATH .
 #define TRACE_INCLUDE_FILE xe_vm_export_trace
 #include <trace/define_trace.h>
