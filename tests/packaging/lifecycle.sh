@@ -104,8 +104,10 @@ step_install() {
 		grep -q '^updates/dkms/' <<<"$(initramfs_xe "$K_OLD")"
 	check "install: module signed with dkms's MOK key" \
 		test -n "$(in_root modinfo -k "$K_OLD" -F signer xe)"
-	check "install: the uAPI header compiles in userspace" \
-		in_root sh -c 'echo "#include <drm/xe_vm_export_drm.h>" | gcc -fsyntax-only -xc -'
+	# Debian keeps the DRM uAPI headers in libdrm's directory, not /usr/include/drm.
+	check "install: the uAPI header compiles in userspace (libdrm's include path)" \
+		in_root sh -c 'printf "#include <xe_vm_export_drm.h>\nint x = DRM_IOCTL_XE_VM_EXPORT;\n" |
+			gcc -fsyntax-only -I/usr/include/libdrm -xc -'
 }
 
 step_kernel_upgrade() {
