@@ -52,7 +52,7 @@ module:
 	@test -n "$(KVER)" || { echo "make module: no supported kernel with headers found; pass KVER=<release>" >&2; exit 2; }
 	$(MAKE) -C src KVER=$(KVER) OUT=$(BUILD)/$(KVER) module
 
-DIST_FILES = $(shell git ls-files src) dkms.conf META
+DIST_FILES = $(shell git ls-files src tests/smoke) dkms.conf META
 dist: $(DIST)/$(NAME)-$(VERSION).tar.gz
 $(DIST)/$(NAME)-$(VERSION).tar.gz: $(DIST_FILES)
 	tests/make-dist.sh "$@"

@@ -1,7 +1,9 @@
 #!/bin/bash
 # make-dist.sh OUTPUT - the DKMS source tarball: dkms.conf and META at the
-# top of xe-vm-export-<version>/, with the contents of src/ beside them.
-# Only files tracked by git go in, so nothing generated can slip in.
+# top of xe-vm-export-<version>/, with the contents of src/ beside them, and
+# the smoke test's sources under tests/smoke/ (the packages build its binary;
+# they keep tests/ out of the DKMS tree). Only files tracked by git go in, so
+# nothing generated can slip in.
 set -euo pipefail
 
 out=$1
@@ -16,6 +18,7 @@ trap 'rm -rf "$stage"' EXIT
 dir=$stage/$name-$version
 mkdir -p "$dir"
 git ls-files -z src | sed -z 's|^src/||' | (cd src && xargs -0 cp --parents -t "$dir")
+git ls-files -z tests/smoke/Makefile 'tests/smoke/*.[ch]' | xargs -0 cp --parents -t "$dir"
 cp META "$dir/"
 sed -e "s/@VERSION@/$version/" -e "s/@SERIES_REGEX@/$regex/" dkms.conf >"$dir/dkms.conf"
 mkdir -p "$(dirname "$out")"
