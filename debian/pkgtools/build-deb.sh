@@ -58,7 +58,7 @@ main() {
 	mkdir -p "$2"
 	OUT=$(cd "$2" && pwd)
 	WORK=${DEB_WORK:-$TOP/build/pkg/deb}
-	need_packages dpkg-dev debhelper dh-dkms
+	need_packages dpkg-dev debhelper dh-dkms libdrm-dev pkg-config
 	unpack
 	write_changelog
 	(cd "$SRC" && run_logged "$WORK/build.log" "dpkg-buildpackage $(meta Version)-$(meta Release)" \
