@@ -1,6 +1,6 @@
 #!/bin/bash
-# build-rpm.sh TARBALL OUTDIR - the rpm packages (noarch DKMS tree, headers)
-# and the SRPM from a `make dist` tarball, with rpmbuild. The spec is filled
+# build-rpm.sh TARBALL OUTDIR - the rpm packages (noarch DKMS tree and
+# headers, the arch smoke test) and the SRPM from a `make dist` tarball, with rpmbuild. The spec is filled
 # from the tarball's META; rpmbuild's tree stays in $RPM_WORK (default
 # build/pkg/rpm), the packages go to OUTDIR.
 set -euo pipefail
@@ -32,19 +32,20 @@ main() {
 	mkdir -p "$2"
 	OUT=$(cd "$2" && pwd)
 	WORK=${RPM_WORK:-$TOP/build/pkg/rpm}
-	need_packages rpm
+	need_packages rpm gcc make libdrm-dev pkg-config
 	rm -rf "$WORK"
 	mkdir -p "$WORK"/{SOURCES,SPECS,RPMS,SRPMS,BUILD}
 	cp "$TARBALL" "$RPM_DIR/../debian/scripts/xe-vm-export-dkms" "$WORK/SOURCES/"
 	write_spec
 	# --nodeps: the build host is not an rpm system; it has no rpm database
-	# to check BuildRequires against (there are none anyway).
+	# to check BuildRequires against. Their Debian equivalents (gcc, make,
+	# libdrm-dev, pkg-config) are what the smoke test needs here.
 	run_logged "$WORK/build.log" "rpmbuild $(meta Version)-$(meta Release)" \
 		rpmbuild --nodeps -ba --define "_topdir $WORK" \
 		--define "_source_payload w9.xzdio" --define "_binary_payload w9.xzdio" \
 		"$WORK/SPECS/$(meta Name).spec"
 	local f
-	for f in "$WORK"/RPMS/noarch/*.rpm "$WORK"/SRPMS/*.rpm; do
+	for f in "$WORK"/RPMS/*/*.rpm "$WORK"/SRPMS/*.rpm; do
 		cp "$f" "$OUT"/
 		echo "$OUT/${f##*/}"
 	done
