@@ -31,8 +31,8 @@ check-packages:
 CHECKS += check-packages
 # `check: $(CHECKS)` is expanded before this fragment is read.
 check: check-packages
-HELP_LINES += "make deb                      Debian packages: DKMS and headers, in dist/"
-HELP_LINES += "make rpm                      rpm packages: DKMS and headers, and the SRPM, in dist/"
+HELP_LINES += "make deb                      Debian packages: DKMS, headers, smoke tests, in dist/"
+HELP_LINES += "make rpm                      rpm packages: DKMS, headers, smoke tests, SRPM, in dist/"
 HELP_LINES += "make kmod-deb KVER=kernel     prebuilt module package for one kernel, in dist/"
 HELP_LINES += "make kmod-rpm KVER=kernel     the same as an rpm. KO=xe.ko, SIGN_KEY=, SIGN_CERT="
 HELP_LINES += "make check-packages           build, lint, install, upgrade, remove in an isolated root"
