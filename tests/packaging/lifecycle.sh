@@ -119,6 +119,19 @@ step_kernel_upgrade() {
 		{ fail "kernel upgrade: apt-get install exits 0"; return 1; }
 	expect_ours "$K_NEW" "$(deb_version "$DEB_DIR"/"$NAME"-dkms_*.deb)" "kernel upgrade"
 	expect_ours "$K_OLD" "$(deb_version "$DEB_DIR"/"$NAME"-dkms_*.deb)" "kernel upgrade"
+	export_for_qemu "$K_NEW"
+}
+
+# export_for_qemu KERNEL - what check-qemu boots to prove that the package's
+# own initramfs loads our xe: KERNEL's initramfs and the installed module,
+# copied out of the root (which this test deletes) into $PKG_CACHE/qemu.
+export_for_qemu() {
+	local out=$PKG_CACHE/qemu mod=lib/modules/$1/updates/dkms
+
+	rm -rf "$out"
+	mkdir -p "$out/boot" "$out/$mod"
+	cp "$ROOT/boot/initrd.img-$1" "$out/boot/"
+	cp "$ROOT/$mod"/xe.ko* "$out/$mod/"
 }
 
 step_package_upgrade() {
