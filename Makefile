@@ -57,6 +57,11 @@ dist: $(DIST)/$(NAME)-$(VERSION).tar.gz
 $(DIST)/$(NAME)-$(VERSION).tar.gz: $(DIST_FILES)
 	tests/make-dist.sh "$@"
 
+# The test areas' and packaging's fragments: each appends its check to
+# CHECKS, so they are read before `check` expands it (and after `help`, which
+# stays the default goal).
+-include $(sort $(wildcard mk/*.mk))
+
 check: $(CHECKS)
 	@echo "make check: all checks passed ($(CHECKS))"
 
@@ -69,4 +74,3 @@ check-provider:
 bench:
 	tests/bench/run.sh
 
--include $(sort $(wildcard mk/*.mk))

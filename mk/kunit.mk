@@ -6,8 +6,6 @@ CHECKS += check-kunit
 HELP_LINES += "make check-kunit              KUnit suites of the patched xe in a qemu test kernel"
 
 .PHONY: check-kunit
-# `check: $(CHECKS)` was read before this fragment: add the prerequisite here.
-check: check-kunit
 
 check-kunit:
 	tests/kunit/run.sh

@@ -29,8 +29,6 @@ check-packages:
 	tests/packaging/run.sh
 
 CHECKS += check-packages
-# `check: $(CHECKS)` is expanded before this fragment is read.
-check: check-packages
 HELP_LINES += "make deb                      Debian packages: DKMS, headers, smoke tests, in dist/"
 HELP_LINES += "make rpm                      rpm packages: DKMS, headers, smoke tests, SRPM, in dist/"
 HELP_LINES += "make kmod-deb KVER=kernel     prebuilt module package for one kernel, in dist/"
