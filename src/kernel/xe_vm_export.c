@@ -151,7 +151,7 @@ static int vm_export(struct xe_device *xe, struct xe_file *xef,
 	int fd, err;
 
 	if (XE_IOCTL_DBG(xe, args->pad) ||
-	    XE_IOCTL_DBG(xe, args->pad1) ||
+	    XE_IOCTL_DBG(xe, args->pad2) ||
 	    XE_IOCTL_DBG(xe, args->fd) ||
 	    XE_IOCTL_DBG(xe, args->reserved[0] || args->reserved[1]))
 		return -EINVAL;

@@ -83,7 +83,7 @@ test_protocol() {
 	check "--list-subtests prints names only (one a line)" \
 		both not grep -Evq '^[a-z0-9-]+$' "$WORK/list" -- [ ! -s "$WORK/list.err" ]
 	for out in basic export-twice re-export-after-close cloexec invalid-vm-id bad-pad \
-		bad-pad1 bad-reserved-0 bad-reserved-1 bad-fd destroy-while-exported \
+		bad-pad2 bad-reserved-0 bad-reserved-1 bad-fd destroy-while-exported \
 		destroy-after-close close-drm-fd-first feature-detect aux-import \
 		aux-destroy-while-registered aux-import-other-process; do
 		grep -qx -- "$out" <<<"$names" || fail "subtest $out listed"

@@ -364,13 +364,13 @@ static void test_bad_field(void (*poison)(struct drm_xe_vm_export *))
 }
 
 static void poison_pad(struct drm_xe_vm_export *a) { a->pad = 1; }
-static void poison_pad1(struct drm_xe_vm_export *a) { a->pad1 = 1; }
+static void poison_pad2(struct drm_xe_vm_export *a) { a->pad2 = 1; }
 static void poison_reserved0(struct drm_xe_vm_export *a) { a->reserved[0] = 1; }
 static void poison_reserved1(struct drm_xe_vm_export *a) { a->reserved[1] = 1ull << 63; }
 static void poison_fd(struct drm_xe_vm_export *a) { a->fd = 3; }
 
 static void test_bad_pad(void) { test_bad_field(poison_pad); }
-static void test_bad_pad1(void) { test_bad_field(poison_pad1); }
+static void test_bad_pad2(void) { test_bad_field(poison_pad2); }
 static void test_bad_reserved0(void) { test_bad_field(poison_reserved0); }
 static void test_bad_reserved1(void) { test_bad_field(poison_reserved1); }
 static void test_bad_fd(void) { test_bad_field(poison_fd); }
@@ -670,8 +670,8 @@ static const struct subtest subtests[] = {
 	  "Unknown and destroyed VM ids fail with ENOENT." },
 	{ "bad-pad", test_bad_pad, NEED_EXPORT,
 	  "Non-zero pad fails with EINVAL, without side effect." },
-	{ "bad-pad1", test_bad_pad1, NEED_EXPORT,
-	  "Non-zero pad1 fails with EINVAL, without side effect." },
+	{ "bad-pad2", test_bad_pad2, NEED_EXPORT,
+	  "Non-zero pad2 fails with EINVAL, without side effect." },
 	{ "bad-reserved-0", test_bad_reserved0, NEED_EXPORT,
 	  "Non-zero reserved[0] fails with EINVAL, without side effect." },
 	{ "bad-reserved-1", test_bad_reserved1, NEED_EXPORT,

@@ -28,7 +28,7 @@ ASSERT(sizeof(struct drm_xe_vm_export) == 32, "size");
 ASSERT(offsetof(struct drm_xe_vm_export, vm_id) == 0, "vm_id");
 ASSERT(offsetof(struct drm_xe_vm_export, pad) == 4, "pad");
 ASSERT(offsetof(struct drm_xe_vm_export, fd) == 8, "fd");
-ASSERT(offsetof(struct drm_xe_vm_export, pad1) == 12, "pad1");
+ASSERT(offsetof(struct drm_xe_vm_export, pad2) == 12, "pad2");
 ASSERT(offsetof(struct drm_xe_vm_export, reserved) == 16, "reserved");
 ASSERT(sizeof(((struct drm_xe_vm_export *)0)->reserved) == 16, "reserved size");
 
@@ -36,6 +36,6 @@ int main(void)
 {
 	struct drm_xe_vm_export args = { 0, 0, 0, 0, { 0, 0 } };
 
-	return (int)(args.vm_id + args.pad + (unsigned int)args.fd + args.pad1 +
+	return (int)(args.vm_id + args.pad + (unsigned int)args.fd + args.pad2 +
 		     args.reserved[0] + args.reserved[1]);
 }

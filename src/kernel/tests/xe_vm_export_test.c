@@ -271,7 +271,7 @@ struct bad_arg {
 
 static const struct bad_arg bad_args[] = {
 	{ "pad", { .pad = 1 } },
-	{ "pad1", { .pad1 = 0x80000000 } },
+	{ "pad2", { .pad2 = 0x80000000 } },
 	{ "fd", { .fd = 3 } },
 	{ "reserved0", { .reserved = { 1, 0 } } },
 	{ "reserved1", { .reserved = { 0, 1ull << 63 } } },

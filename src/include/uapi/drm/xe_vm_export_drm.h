@@ -50,7 +50,7 @@ extern "C" {
  * argument, so the two cases cannot be confused.
  *
  * Errors of &DRM_IOCTL_XE_VM_EXPORT:
- *  - -EINVAL: @pad, @pad1 or a @reserved word is non-zero, or @fd is not 0
+ *  - -EINVAL: @pad, @pad2 or a @reserved word is non-zero, or @fd is not 0
  *    on input; or the kernel lacks VM export (see above);
  *  - -ENOENT: no VM with @vm_id in this DRM file, or the VM is closed or
  *    banned;
@@ -89,8 +89,8 @@ struct drm_xe_vm_export {
 	/** @fd: out, the export file descriptor; MBZ on input */
 	__s32 fd;
 
-	/** @pad1: MBZ */
-	__u32 pad1;
+	/** @pad2: MBZ */
+	__u32 pad2;
 
 	/** @reserved: MBZ */
 	__u64 reserved[2];
