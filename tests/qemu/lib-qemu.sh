@@ -23,7 +23,10 @@ fetch_image() {
 	local root deb
 	root=$(image_root)
 	[ -f "$root/.unpacked" ] && return 0
-	deb=$(find "$QCACHE/debs" -name "linux-image-${KVER}_*.deb" 2>/dev/null | head -n 1)
+	# The directory exists before find runs: on a cold cache a failing
+	# find inside $(...) would end the test silently under pipefail.
+	mkdir -p "$QCACHE/debs"
+	deb=$(find "$QCACHE/debs" -name "linux-image-${KVER}_*.deb" | head -n 1)
 	if [ -z "$deb" ]; then
 		run_logged "$OUT/logs/download.log" "downloading linux-image-$KVER" download_image
 		deb=$(find "$QCACHE/debs" -name "linux-image-${KVER}_*.deb" | head -n 1)
