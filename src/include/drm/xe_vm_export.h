@@ -8,6 +8,7 @@
 
 #include <linux/bits.h>
 #include <linux/types.h>
+#include <linux/version.h>
 
 /**
  * DOC: xe VM import API for auxiliary drivers
@@ -37,6 +38,18 @@
  *
  * All functions may sleep and must not be called from atomic context.
  */
+
+/*
+ * MODULE_IMPORT_NS(XE_VM_EXPORT) and xe's exports work unchanged on every
+ * series: since Linux 6.13 (commit cdd30ebb1b9f, "module: Convert symbol
+ * namespace to string literal") the namespace is a string literal, which
+ * the token names there; before, the macros stringify the bare token.
+ * Consumers build without xe's tree, hence the version test.
+ */
+#if KERNEL_VERSION(LINUX_VERSION_MAJOR, LINUX_VERSION_PATCHLEVEL, 0) >= \
+	KERNEL_VERSION(6, 13, 0)
+#define XE_VM_EXPORT "XE_VM_EXPORT"
+#endif
 
 struct device;
 struct drm_device;

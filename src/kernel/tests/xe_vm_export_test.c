@@ -38,8 +38,9 @@
 #include <drm/drm_gpuvm.h>
 
 #include "tests/xe_kunit_helpers.h"
+#include "xe_vm_export_compat.h"
 
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS(XE_VM_EXPORT_NS(EXPORTED_FOR_KUNIT_TESTING));
 
 struct fake_vm {
 	struct xe_vm vm;
