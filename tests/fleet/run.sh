@@ -1,0 +1,332 @@
+#!/bin/bash
+# tests/fleet/run.sh - `make check-fleet`: the prebuilt module packages and
+# the signed repositories a fleet installs from.
+#
+#   1. the kernel: the ABI linux-image-SERIES-amd64 points to in the archive
+#      now; its headers (test dependency) and linux-source (downloaded into
+#      TEST_CACHE, given to the build as an explicit source); `make module`.
+#   2. kmod-deb: module package + flavour metapackage, fields, version
+#      order, copyright naming the kernel source, maintainer scripts, lintian.
+#   3. signing: SIGN_KEY/SIGN_CERT made here; the module's PKCS#7 is cut out
+#      of the packaged xe.ko and checked with `openssl cms -verify` against
+#      the certificate (and must fail against another one).
+#   4. kmod-rpm: module package + kmod-xe-vm-export meta, requires/provides,
+#      licence files, dracut, rpmlint.
+#   5. make repo: a key made here (temporary GNUPGHOME), InRelease and
+#      repomd.xml signatures checked with gpgv, rpm signatures with rpm -K,
+#      the apt repository served on 127.0.0.1 read by apt with signed-by=,
+#      and the metapackage's dependency chain resolved by apt.
+#
+# Nothing is installed on the host but test dependencies (headers, tools).
+set -euo pipefail
+
+TEST_NAME=fleet
+export TEST_NAME
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+NAME=$(sed -n 's/^Name:[[:space:]]*//p' "$TOP/META")
+VERSION=$(sed -n 's/^Version:[[:space:]]*//p' "$TOP/META")
+RELEASE=$(sed -n 's/^Release:[[:space:]]*//p' "$TOP/META")
+SERIES=$(sed -n 's/^Series:[[:space:]]*//p' "$TOP/META")
+LOGS=$TOP/build/fleet/logs
+WORK=
+SERVER_PID=
+
+cleanup() {
+	[ -z "$SERVER_PID" ] || kill "$SERVER_PID" 2>/dev/null || true
+	[ -z "$WORK" ] || rm -rf "$WORK"
+}
+
+# pick_kernel - the release linux-image-SERIES-amd64 depends on now.
+pick_kernel() {
+	KVER=$(apt-cache depends "linux-image-$SERIES-amd64" 2>/dev/null |
+		sed -n 's/^ *Depends: linux-image-\([0-9].*\)$/\1/p' | head -n1)
+	[ -n "$KVER" ] || die "the archive has no linux-image-$SERIES-amd64 (apt-get update?)"
+	KPKGVER=$(apt-cache show "linux-image-$KVER" | sed -n 's/^Version: //p' | sort -V | tail -n1)
+	log "kernel: $KVER ($KPKGVER), what linux-image-$SERIES-amd64 points to"
+}
+
+# kernel_source - linux-source of KPKGVER as a tarball in TEST_CACHE, listed
+# in an explicit sources file for the build.
+kernel_source() {
+	local tarball=$TEST_CACHE/linux-source-$KPKGVER.tar.xz
+	SOURCES_CONF=$TEST_CACHE/fleet-sources.conf
+	if [ ! -s "$tarball" ]; then
+		mkdir -p "$TEST_CACHE/fleet-dl"
+		log "downloading linux-source-$SERIES=$KPKGVER into $TEST_CACHE"
+		(cd "$TEST_CACHE/fleet-dl" && apt-get download -q "linux-source-$SERIES=$KPKGVER" >/dev/null 2>&1)
+		dpkg-deb --fsys-tarfile "$TEST_CACHE"/fleet-dl/linux-source-"$SERIES"_*.deb |
+			tar -xO "./usr/src/linux-source-$SERIES.tar.xz" >"$tarball.tmp"
+		mv "$tarball.tmp" "$tarball"
+		rm -rf "$TEST_CACHE/fleet-dl"
+	fi
+	echo "$KVER $tarball" >"$SOURCES_CONF"
+}
+
+build_module() {
+	KO=$TOP/build/$KVER/xe.ko
+	run_logged "$LOGS/module.log" "make module KVER=$KVER (reused when built)" \
+		env XE_VM_EXPORT_SOURCES="$SOURCES_CONF" nice make -C "$TOP" module KVER="$KVER"
+}
+
+field() { # DEB FIELD
+	dpkg-deb -f "$1" "$2"
+}
+
+kdot() { # KERNEL_PACKAGE_VERSION - as it appears in our versions
+	echo "$1" | tr -- '-:' '..'
+}
+
+not() { # CMD... - succeeds when CMD fails (its output discarded)
+	! "$@" >/dev/null 2>&1
+}
+
+rpm_has() { # RPM QUERY LINE - rpm -qp QUERY lists LINE
+	rpm -qp "$2" "$1" 2>/dev/null | grep -qxF "$3"
+}
+
+cms_verify() { # SIG BODY CERT
+	openssl cms -verify -binary -inform DER -in "$1" -content "$2" \
+		-certfile "$3" -CAfile "$3" -purpose any -out /dev/null
+}
+
+module_signed() { # DIR - some xe.ko* under DIR has a signature
+	local ko
+	ko=$(find "$1" -name 'xe.ko*' | head -n1)
+	xz -dcf "$ko" | tail -c 28 | grep -q 'Module signature'
+}
+
+rpms_signed() { # DIR - rpm -K of each rpm names the key's signature as OK
+	local f
+	for f in "$1"/*.rpm; do
+		rpm --dbpath "$WORK/rpmdb" -K "$f" | grep -q 'digests signatures OK' || return 1
+	done
+}
+
+# --- 2. kmod-deb ------------------------------------------------------------
+
+check_debs() {
+	local mod meta v older
+	run_logged "$LOGS/kmod-deb.log" "build-kmod-deb.sh $KVER" \
+		"$TOP/debian/pkgtools/build-kmod-deb.sh" "$KVER" "$KO" "$WORK/dist"
+	mod=$(ls "$WORK/dist/$NAME-modules-${KVER}"_*.deb)
+	meta=$(ls "$WORK/dist/$NAME-modules-amd64"_*.deb)
+	v=$VERSION+$(kdot "$KPKGVER")-$RELEASE
+	check "module package version is project+kernel ($v)" test "$(field "$mod" Version)" = "$v"
+	check "metapackage has the same version" test "$(field "$meta" Version)" = "$v"
+	check "module package depends on the kernel image or its -unsigned twin" \
+		test "$(field "$mod" Depends)" = "linux-image-$KVER | linux-image-$KVER-unsigned"
+	check "module package conflicts with the DKMS package" test "$(field "$mod" Conflicts)" = "$NAME-dkms"
+	check "module package provides $NAME-modules" test "$(field "$mod" Provides)" = "$NAME-modules"
+	check "Built-Using names the kernel source ($KSRCPKG $KPKGVER)" \
+		test "$(field "$mod" Built-Using)" = "$KSRCPKG (= $KPKGVER)"
+	check "metapackage depends on exactly this ABI's module package" \
+		test "$(field "$meta" Depends)" = "$NAME-modules-$KVER (= $v)"
+	check "Installed-Size was computed (dpkg-gencontrol)" test "$(field "$mod" Installed-Size)" -gt 100
+	# Versions sort right: an older kernel's build, the old scheme and the
+	# next project version.
+	older=$(apt-cache madison "linux-image-$SERIES-amd64" linux-image-amd64 | awk '{ print $3 }' |
+		sort -V | awk -v k="$KPKGVER" '$0 != k' | tail -n1)
+	check "a build for an older kernel ($older) sorts below" \
+		dpkg --compare-versions "$v" gt "$VERSION+$(kdot "$older")-$RELEASE"
+	check "the previous scheme's $VERSION-$RELEASE sorts below" dpkg --compare-versions "$v" gt "$VERSION-$RELEASE"
+	check "the next release for this kernel sorts above" \
+		dpkg --compare-versions "$v" lt "$VERSION+$(kdot "$KPKGVER")-$((RELEASE + 1))"
+	check "the next project version, even for the older kernel, sorts above" \
+		dpkg --compare-versions "$v" lt "${VERSION%.*}.$((${VERSION##*.} + 1))+$(kdot "$older")-1"
+	dpkg-deb -x "$mod" "$WORK/mod"
+	dpkg-deb -e "$mod" "$WORK/mod-ctl"
+	check "the module sits in updates/ of $KVER" \
+		test -n "$(find "$WORK/mod/lib/modules/$KVER/updates/$NAME" -name 'xe.ko*')"
+	check "copyright names the kernel source and where it is" \
+		grep -q "snapshot.debian.org/package/$KSRCPKG/$KPKGVER/" "$WORK/mod/usr/share/doc/$NAME-modules-$KVER/copyright"
+	check "copyright: the module's paragraph comes after Files: * (DEP-5, last match wins)" \
+		awk '/^Files: \*$/ { a = NR } /^Files: lib\/modules\// { b = NR } END { exit !(a && b > a) }' \
+		"$WORK/mod/usr/share/doc/$NAME-modules-$KVER/copyright"
+	check "postinst runs depmod and refreshes an initramfs holding xe" \
+		grep -q "update-initramfs -u -k \"$KVER\"" "$WORK/mod-ctl/postinst"
+	check "postinst is valid sh" sh -n "$WORK/mod-ctl/postinst"
+	need_packages lintian
+	if lintian --fail-on error,warning "$mod" "$meta" >"$LOGS/lintian.log" 2>&1; then
+		ok "lintian: no errors or warnings on both .debs"
+	else
+		fail "lintian on the kmod .debs (log: $LOGS/lintian.log)"
+		tail -n 20 "$LOGS/lintian.log"
+	fi
+}
+
+# --- 3. signing -------------------------------------------------------------
+
+# split_signature KO SIG BODY - the appended PKCS#7 and the module before it:
+# ... | PKCS#7 | struct module_signature (12 bytes, sig_len big-endian at
+# 8..11) | "~Module signature appended~\n" (28 bytes).
+split_signature() {
+	local ko=$1 size len
+	size=$(stat -c %s "$ko")
+	len=$(tail -c 32 "$ko" | head -c 4 | od -An -tu1 | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
+	head -c $((size - 40 - len)) "$ko" >"$3"
+	tail -c $((len + 40)) "$ko" | head -c "$len" >"$2"
+}
+
+check_signing() {
+	local d=$WORK/sign ko deb
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=fleet test module key" \
+		-addext extendedKeyUsage=codeSigning -keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=another key" \
+		-keyout "$d/other.key" -out "$d/other.pem" 2>/dev/null
+	run_logged "$LOGS/kmod-deb-signed.log" "build-kmod-deb.sh $KVER, signed" \
+		"$TOP/debian/pkgtools/build-kmod-deb.sh" "$KVER" "$KO" "$d/dist" "$d/key.pem" "$d/cert.pem"
+	deb=$(ls "$d/dist/$NAME-modules-${KVER}"_*.deb)
+	dpkg-deb -x "$deb" "$d/root"
+	ko=$(find "$d/root" -name 'xe.ko*')
+	case $ko in *.xz) xz -dc "$ko" >"$d/xe.ko" ;; *) cp "$ko" "$d/xe.ko" ;; esac
+	check "signed module carries the kernel's signature trailer" \
+		test "$(tail -c 28 "$d/xe.ko")" = "~Module signature appended~"
+	check "modinfo names the signer" test "$(modinfo -F signer "$d/xe.ko")" = "fleet test module key"
+	split_signature "$d/xe.ko" "$d/sig.p7" "$d/body"
+	check "openssl cms -verify: the PKCS#7 verifies against the certificate" \
+		cms_verify "$d/sig.p7" "$d/body" "$d/cert.pem"
+	check "openssl cms -verify fails against another certificate" \
+		not cms_verify "$d/sig.p7" "$d/body" "$d/other.pem"
+	check "the unsigned build is not signed" not module_signed "$WORK/mod"
+}
+
+# --- 4. kmod-rpm ------------------------------------------------------------
+
+check_rpms() {
+	local mod meta lic krel=${KVER//-/_}
+	need_packages rpm rpmlint
+	run_logged "$LOGS/kmod-rpm.log" "build-kmod-rpm.sh $KVER" \
+		"$TOP/rpm/build-kmod-rpm.sh" "$KVER" "$KO" "$WORK/dist"
+	mod=$(ls "$WORK/dist/kmod-$NAME-$KVER-"*.rpm)
+	meta=$(ls "$WORK/dist/kmod-$NAME-$VERSION-"*.rpm)
+	check "rpm release carries the kernel" \
+		test "$(rpm -qp --qf '%{VERSION}-%{RELEASE}' "$mod")" = "$VERSION-$RELEASE.$krel"
+	check "rpm module package requires its kernel" \
+		rpm_has "$mod" --requires "kernel-uname-r = $KVER"
+	check "rpm module package provides $NAME-kmod" \
+		rpm_has "$mod" --provides "$NAME-kmod = $VERSION-$RELEASE.$krel"
+	check "rpm module package conflicts with DKMS" rpm_has "$mod" --conflicts "$NAME-dkms"
+	check "rpm meta kmod-$NAME requires this kernel's module package" \
+		rpm_has "$meta" --requires "kmod-$NAME-$KVER = $VERSION-$RELEASE.$krel"
+	lic=$(rpm -qpL "$mod" | grep '/COPYING\.module$' || true)
+	check "rpm %license: COPYING and COPYING.module" test -n "$lic"
+	rpm2cpio "$mod" | (cd "$WORK" && cpio -id --quiet --no-absolute-filenames '*COPYING.module')
+	check "rpm COPYING.module names the kernel source" \
+		grep -q "Debian source package $KSRCPKG $KPKGVER" "$WORK/$lic"
+	rpm -qp --scripts "$mod" >"$WORK/scripts"
+	check "rpm %post runs dracut when the initramfs holds xe" grep -q "dracut -f --kver $KVER" "$WORK/scripts"
+	rpmlint -c "$TOP/rpm/rpmlint.toml" "$mod" "$meta" >"$LOGS/rpmlint.log" 2>&1 || true
+	if grep -qE '^[^ ]+: E: ' "$LOGS/rpmlint.log"; then
+		fail "rpmlint: errors on the kmod rpms (log: $LOGS/rpmlint.log)"
+		grep -E ': [EW]: ' "$LOGS/rpmlint.log" | head -n 20
+	else
+		ok "rpmlint: no errors on the kmod rpms ($(grep -c ': W: ' "$LOGS/rpmlint.log" || true) warnings, log: $LOGS/rpmlint.log)"
+	fi
+}
+
+# --- 5. make repo -----------------------------------------------------------
+
+make_key() {
+	export GNUPGHOME=$WORK/gnupg
+	mkdir -m 0700 "$GNUPGHOME"
+	gpg --batch --passphrase '' --quick-gen-key "$NAME test repository <fleet@test.invalid>" \
+		rsa2048 sign 1d 2>/dev/null
+	REPO_KEY=$(gpg --batch --with-colons --list-keys | awk -F: '$1 == "fpr" { print $10; exit }')
+}
+
+serve() { # DIR - http on 127.0.0.1, a free port
+	local port
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	python3 -m http.server --bind 127.0.0.1 --directory "$1" "$port" >"$LOGS/http.log" 2>&1 &
+	SERVER_PID=$!
+	URL=http://127.0.0.1:$port
+	local _
+	for _ in $(seq 50); do
+		curl -fsS -o /dev/null "$URL/" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	die "http server on $URL did not answer"
+}
+
+# apt_isolated ARGS... - apt with nothing of the host's state or sources.
+apt_isolated() {
+	local a=$WORK/apt
+	"$@" -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$a/sources.list.d" \
+		-o Dir::State::Lists="$a/lists" -o Dir::Cache="$a/cache" \
+		-o Dir::State::Status="$a/status" -o Dir::Etc::Preferences=/dev/null \
+		-o Dir::Etc::PreferencesParts=/dev/null -o Debug::NoLocking=1 \
+		-o APT::Sandbox::User=root
+}
+
+check_repo() {
+	local repo=$WORK/repo a=$WORK/apt dist rel
+	need_packages gnupg gpgv reprepro createrepo-c curl
+	make_key
+	mkdir -p "$repo.served"
+	serve "$repo.served"
+	run_logged "$LOGS/repo.log" "make repo" \
+		env REPO_KEY="$REPO_KEY" REPO_URL="$URL" make -C "$TOP" repo DIST="$WORK/dist" REPO="$repo"
+	cp -a "$repo/." "$repo.served/"
+	dist=$(sed -n 's/^Suites: //p' "$repo/$NAME.sources")
+	rel=$repo/apt/dists/$dist
+	check "InRelease verifies with the exported public key" \
+		gpgv --keyring "$repo/$NAME-archive-keyring.gpg" "$rel/InRelease"
+	check "Release.gpg verifies" \
+		gpgv --keyring "$repo/$NAME-archive-keyring.gpg" "$rel/Release.gpg" "$rel/Release"
+	sed 's/^Origin: .*/Origin: tampered/' "$rel/Release" >"$WORK/Release.bad"
+	check "a tampered Release does not verify" \
+		not gpgv --keyring "$repo/$NAME-archive-keyring.gpg" "$rel/Release.gpg" "$WORK/Release.bad"
+	check "repomd.xml.asc verifies" gpgv --keyring "$repo/$NAME-archive-keyring.gpg" \
+		"$repo/rpm/repodata/repomd.xml.asc" "$repo/rpm/repodata/repomd.xml"
+	rpm --dbpath "$WORK/rpmdb" --initdb
+	rpm --dbpath "$WORK/rpmdb" --import "$repo/$NAME-archive-keyring.asc"
+	check "every rpm is signed by the repository key (rpm -K)" rpms_signed "$repo/rpm"
+	zcat "$repo"/rpm/repodata/*-primary.xml.gz >"$WORK/primary.xml"
+	check "repodata lists both kmod rpms" test "$(grep -c '<name>kmod-' "$WORK/primary.xml")" -eq 2
+	# apt on 127.0.0.1 with signed-by=, nothing of the host's apt state.
+	mkdir -p "$a/sources.list.d" "$a/lists/partial" "$a/cache/archives/partial" "$a/keyrings"
+	: >"$a/status"
+	cp "$repo/$NAME-archive-keyring.gpg" "$a/keyrings/"
+	sed "s|^Signed-By: .*|Signed-By: $a/keyrings/$NAME-archive-keyring.gpg|" "$repo/$NAME.sources" \
+		>"$a/sources.list.d/$NAME.sources"
+	chmod -R a+rX "$a"
+	check "apt-get update verifies the repository (signed-by)" \
+		apt_isolated apt-get update -q -o APT::Update::Error-Mode=any
+	apt_isolated apt-cache policy "$NAME-modules-amd64" >"$LOGS/apt-policy.log" 2>&1 || true
+	check "apt offers the metapackage at the built version" \
+		grep -qx "  Candidate: $V" "$LOGS/apt-policy.log"
+	apt_isolated apt-get -s install "$NAME-modules-amd64" >"$LOGS/apt-resolve.log" 2>&1 || true
+	check "apt resolves metapackage -> module package -> linux-image-$KVER" \
+		grep -q "$NAME-modules-$KVER : Depends: linux-image-$KVER but it is not installable or" "$LOGS/apt-resolve.log"
+	kill "$SERVER_PID" 2>/dev/null || true
+	SERVER_PID=
+	check "make repo with an unknown key fails" \
+		not env REPO_KEY=nobody@test.invalid make -s -C "$TOP" repo DIST="$WORK/dist" REPO="$WORK/badrepo"
+}
+
+main() {
+	local start
+	start=$(date +%s)
+	need_packages dpkg-dev openssl xz-utils kmod cpio curl
+	mkdir -p "$LOGS" "$TEST_CACHE"
+	WORK=$(mktemp -d)
+	trap cleanup EXIT
+	pick_kernel
+	need_packages "linux-headers-$KVER"
+	KSRCPKG=$(dpkg-query -W -f='${source:Package}' "linux-headers-$KVER")
+	kernel_source
+	build_module
+	check_debs
+	V=$(field "$(ls "$WORK/dist/$NAME-modules-amd64"_*.deb)" Version)
+	export V
+	check_signing
+	check_rpms
+	check_repo
+	log "done in $(($(date +%s) - start)) s"
+	summary
+}
+
+main "$@"
