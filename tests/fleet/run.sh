@@ -28,7 +28,7 @@ export TEST_NAME
 NAME=$(sed -n 's/^Name:[[:space:]]*//p' "$TOP/META")
 VERSION=$(sed -n 's/^Version:[[:space:]]*//p' "$TOP/META")
 RELEASE=$(sed -n 's/^Release:[[:space:]]*//p' "$TOP/META")
-SERIES=$(sed -n 's/^Series:[[:space:]]*//p' "$TOP/META")
+ALL_SERIES=$(sed -n 's/^Series:[[:space:]]*//p' "$TOP/META")
 LOGS=$TOP/build/fleet/logs
 WORK=
 SERVER_PID=
@@ -38,11 +38,18 @@ cleanup() {
 	[ -z "$WORK" ] || rm -rf "$WORK"
 }
 
-# pick_kernel - the release linux-image-SERIES-amd64 depends on now.
+# pick_kernel - the release linux-image-SERIES-amd64 depends on now, of the
+# newest supported series the archive has.
 pick_kernel() {
-	KVER=$(apt-cache depends "linux-image-$SERIES-amd64" 2>/dev/null |
-		sed -n 's/^ *Depends: linux-image-\([0-9].*\)$/\1/p' | head -n1)
-	[ -n "$KVER" ] || die "the archive has no linux-image-$SERIES-amd64 (apt-get update?)"
+	local s
+	KVER=
+	for s in $(printf '%s\n' "$ALL_SERIES" | xargs -n1 | sort -rV); do
+		KVER=$(apt-cache depends "linux-image-$s-amd64" 2>/dev/null |
+			sed -n 's/^ *Depends: linux-image-\([0-9].*\)$/\1/p' | head -n1 || true)
+		SERIES=$s
+		[ -z "$KVER" ] || break
+	done
+	[ -n "$KVER" ] || die "the archive has no linux-image-<series>-amd64 of $ALL_SERIES (apt-get update?)"
 	KPKGVER=$(apt-cache show "linux-image-$KVER" | sed -n 's/^Version: //p' | sort -V | tail -n1)
 	log "kernel: $KVER ($KPKGVER), what linux-image-$SERIES-amd64 points to"
 }
