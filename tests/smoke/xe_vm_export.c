@@ -10,15 +10,24 @@
  * run it beside IGT's own tests:
  *
  *   --list-subtests         one subtest name a line, exit 0
- *   --run-subtest PATTERN   run the subtests matching PATTERN (a name, a glob,
- *                           or a comma-separated list of them); no match:
- *                           exit 79
- *   --describe [PATTERN]    what each subtest proves
- *   --device PATH           use this render node instead of looking for one
+ *   --run-subtest PATTERN   run the subtests matching PATTERN, a wildmat as
+ *                           IGT's: comma-separated globs, a glob starting
+ *                           with '!' excludes, the last one that matches a
+ *                           name decides ("*,!aux-*"); no match: exit 79
+ *   --describe [PATTERN]    what the test and each subtest prove, in IGT's
+ *                           "SUB name file:line:" layout
+ *   --device FILTER         the device, in IGT's filter syntax (drm:PATH,
+ *                           sys:PATH, pci:vendor=..,device=..,card=N,slot=..)
+ *                           or a render node's path; default $IGT_DEVICE,
+ *                           else the first xe render node
  *
- * Output: "Starting subtest: NAME", then "Subtest NAME: SUCCESS|FAIL|SKIP
- * (x.xxxs)". Exit codes: 0 something passed and nothing failed, 77 every
- * subtest skipped, 98 a subtest failed, 79 invalid invocation.
+ * Output: "IGT-Version: ..." first, then "Starting subtest: NAME" and
+ * "Subtest NAME: SUCCESS|FAIL|SKIP (x.xxxs)" per subtest. When /dev/kmsg is
+ * writable, the kernel log gets IGT's markers ("[IGT] xe_vm_export: starting
+ * subtest NAME", "... finished subtest NAME, RESULT"), which igt_runner uses
+ * to cut the kernel log per subtest. Exit codes: 0 something passed and
+ * nothing failed, 77 every subtest skipped, 98 a subtest failed, 79 invalid
+ * invocation.
  *
  * Each subtest creates its own VM and closes what it opened, so subtests do
  * not depend on each other's order. A machine without an xe device skips
@@ -40,6 +49,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,6 +68,14 @@
 #define EXIT_FAILURE_	98
 
 #define MAX_TRACKED_FDS	64
+
+#ifndef XE_VM_EXPORT_VERSION
+#define XE_VM_EXPORT_VERSION "unknown"
+#endif
+
+static const char test_description[] =
+	"Smoke test of DRM_IOCTL_XE_VM_EXPORT (xe-vm-export): the ioctl's contract "
+	"on a real xe device, and its import by the sample auxiliary driver.";
 
 enum result { RES_SUCCESS, RES_SKIP, RES_FAIL };
 
@@ -410,8 +428,10 @@ static void test_destroy_after_close(void)
 
 /*
  * close-drm-fd-first: closing the DRM file while the export descriptor is
- * open neither frees the VM under it nor leaks it: the descriptor stays
- * usable, closes cleanly, and the device keeps working.
+ * open does not free the VM under it: the descriptor stays usable and closes
+ * cleanly, and the device keeps working (a new file creates and destroys a
+ * VM). Whether the VM's memory is released afterwards is KUnit's business:
+ * userspace cannot see it.
  */
 static void test_close_drm_fd_first(void)
 {
@@ -655,43 +675,62 @@ struct subtest {
 	void (*fn)(void);
 	unsigned int needs;
 	const char *doc;
+	int line;		/* of the table entry, for --describe */
 };
+
+/* kmsg() - one IGT marker in the kernel log, when it is writable. */
+static void __attribute__((format(printf, 1, 2))) kmsg(const char *fmt, ...)
+{
+	const char *path = getenv("XE_VM_EXPORT_KMSG");
+	va_list ap;
+	FILE *f;
+
+	/* The test's log file is appended to; /dev/kmsg is never created. */
+	f = path && *path ? fopen(path, "a") : fopen("/dev/kmsg", "w");
+	if (!f)
+		return;
+	fprintf(f, "<6>[IGT] %s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fclose(f);
+}
 
 static const struct subtest subtests[] = {
 	{ "basic", test_basic, NEED_EXPORT,
-	  "A new VM exports to a valid fd; the VM is destroyed once the fd is closed." },
+	  "A new VM exports to a valid fd; the VM is destroyed once the fd is closed.", __LINE__ },
 	{ "export-twice", test_export_twice, NEED_EXPORT,
-	  "A second export of a VM fails with EEXIST; the first fd stays valid." },
+	  "A second export of a VM fails with EEXIST; the first fd stays valid.", __LINE__ },
 	{ "re-export-after-close", test_re_export_after_close, NEED_EXPORT,
-	  "The export ends when every holder (dups too) closed it; then the VM exports again." },
+	  "The export ends when every holder (dups too) closed it; then the VM exports again.", __LINE__ },
 	{ "cloexec", test_cloexec, NEED_EXPORT,
-	  "The export fd has FD_CLOEXEC set." },
+	  "The export fd has FD_CLOEXEC set.", __LINE__ },
 	{ "invalid-vm-id", test_invalid_vm_id, NEED_EXPORT,
-	  "Unknown and destroyed VM ids fail with ENOENT." },
+	  "Unknown and destroyed VM ids fail with ENOENT.", __LINE__ },
 	{ "bad-pad", test_bad_pad, NEED_EXPORT,
-	  "Non-zero pad fails with EINVAL, without side effect." },
+	  "Non-zero pad fails with EINVAL, without side effect.", __LINE__ },
 	{ "bad-pad2", test_bad_pad2, NEED_EXPORT,
-	  "Non-zero pad2 fails with EINVAL, without side effect." },
+	  "Non-zero pad2 fails with EINVAL, without side effect.", __LINE__ },
 	{ "bad-reserved-0", test_bad_reserved0, NEED_EXPORT,
-	  "Non-zero reserved[0] fails with EINVAL, without side effect." },
+	  "Non-zero reserved[0] fails with EINVAL, without side effect.", __LINE__ },
 	{ "bad-reserved-1", test_bad_reserved1, NEED_EXPORT,
-	  "Non-zero reserved[1] fails with EINVAL, without side effect." },
+	  "Non-zero reserved[1] fails with EINVAL, without side effect.", __LINE__ },
 	{ "bad-fd", test_bad_fd, NEED_EXPORT,
-	  "Non-zero fd on input fails with EINVAL, without side effect." },
+	  "Non-zero fd on input fails with EINVAL, without side effect.", __LINE__ },
 	{ "destroy-while-exported", test_destroy_while_exported, NEED_EXPORT,
-	  "VM_DESTROY of an exported VM fails with EBUSY; succeeds after the fd is closed." },
+	  "VM_DESTROY of an exported VM fails with EBUSY; succeeds after the fd is closed.", __LINE__ },
 	{ "destroy-after-close", test_destroy_after_close, NEED_EXPORT,
-	  "After the export is closed the VM is destroyed and its id no longer exports." },
+	  "After the export is closed the VM is destroyed and its id no longer exports.", __LINE__ },
 	{ "close-drm-fd-first", test_close_drm_fd_first, NEED_EXPORT,
-	  "Closing the DRM fd before the export fd frees nothing under it; the device keeps working." },
+	  "Closing the DRM fd first leaves the export fd usable and closable; the device keeps working.", __LINE__ },
 	{ "feature-detect", test_feature_detect, NEED_DEVICE,
-	  "The all-zero probe tells a kernel with VM export (ENOENT) from one without (EINVAL)." },
+	  "The all-zero probe tells a kernel with VM export (ENOENT) from one without (EINVAL).", __LINE__ },
 	{ "aux-import", test_aux_import, NEED_EXPORT | NEED_AUX,
-	  "The sample consumer imports the VM in the exporting process and reports its data." },
+	  "The sample consumer imports the VM in the exporting process and reports its data.", __LINE__ },
 	{ "aux-destroy-while-registered", test_aux_destroy_while_registered, NEED_EXPORT | NEED_AUX,
-	  "A VM registered by the aux driver cannot be destroyed (EBUSY) until it is released." },
+	  "A VM registered by the aux driver cannot be destroyed (EBUSY) until it is released.", __LINE__ },
 	{ "aux-import-other-process", test_aux_import_other_process, NEED_EXPORT | NEED_AUX,
-	  "An export fd passed to another process over SCM_RIGHTS is refused there (EPERM)." },
+	  "An export fd passed to another process over SCM_RIGHTS is refused there (EPERM).", __LINE__ },
 };
 
 #define NSUBTESTS (sizeof(subtests) / sizeof(subtests[0]))
@@ -712,11 +751,71 @@ static bool is_xe_node(const char *path)
 	return xe;
 }
 
-/* find_xe_node() - first render node of an xe device, via libdrm. */
-static bool find_xe_node(char *out, size_t len)
+/* A device filter in IGT's syntax, parsed: what a device must match. */
+struct dev_filter {
+	int vendor;		/* PCI vendor id, -1 any */
+	int device;		/* PCI device id, -1 any */
+	unsigned int card;	/* the card-th match (0 the first) */
+	char slot[32];		/* PCI slot "dddd:bb:dd.f", empty any */
+};
+
+/* parse_pci_filter() - "vendor=intel,device=e20b,card=0,slot=..."; 0 or -1. */
+static int parse_pci_filter(const char *spec, struct dev_filter *f)
+{
+	char buf[256], *save = NULL, *tok, *end;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *val = strchr(tok, '=');
+
+		if (!val)
+			return -1;
+		*val++ = '\0';
+		if (!strcmp(tok, "vendor")) {
+			f->vendor = !strcasecmp(val, "intel") ? 0x8086 : (int)strtol(val, &end, 16);
+			if (strcasecmp(val, "intel") && (*end || !*val))
+				return -1;
+		} else if (!strcmp(tok, "device")) {
+			f->device = (int)strtol(val, &end, 16);
+			if (*end || !*val)
+				return -1;
+		} else if (!strcmp(tok, "card")) {
+			f->card = (unsigned int)strtoul(val, &end, 10);
+			if (*end || !*val)
+				return -1;
+		} else if (!strcmp(tok, "slot")) {
+			snprintf(f->slot, sizeof(f->slot), "%s", val);
+		} else {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static bool pci_matches(drmDevicePtr d, const struct dev_filter *f)
+{
+	char slot[32];
+
+	if (d->bustype != DRM_BUS_PCI)
+		return false;
+	if (f->vendor >= 0 && d->deviceinfo.pci->vendor_id != f->vendor)
+		return false;
+	if (f->device >= 0 && d->deviceinfo.pci->device_id != f->device)
+		return false;
+	snprintf(slot, sizeof(slot), "%04x:%02x:%02x.%x", d->businfo.pci->domain,
+		 d->businfo.pci->bus, d->businfo.pci->dev, d->businfo.pci->func);
+	return !f->slot[0] || !strcasecmp(slot, f->slot);
+}
+
+/*
+ * find_xe_node() - the render node of the xe device that @f selects (NULL:
+ * the first xe device), via libdrm.
+ */
+static bool find_xe_node(const struct dev_filter *f, char *out, size_t len)
 {
 	drmDevicePtr devs[64];
 	int n = drmGetDevices2(0, devs, 64);
+	unsigned int seen = 0;
 	bool found = false;
 	int i;
 
@@ -726,14 +825,69 @@ static bool find_xe_node(char *out, size_t len)
 		if (!(devs[i]->available_nodes & (1 << DRM_NODE_RENDER)))
 			continue;
 		node = devs[i]->nodes[DRM_NODE_RENDER];
-		if (is_xe_node(node)) {
-			snprintf(out, len, "%s", node);
-			found = true;
-		}
+		if (!is_xe_node(node) || (f && !pci_matches(devs[i], f)))
+			continue;
+		if (f && seen++ != f->card)
+			continue;
+		snprintf(out, len, "%s", node);
+		found = true;
 	}
 	if (n > 0)
 		drmFreeDevices(devs, n);
 	return found;
+}
+
+/* sys_node() - the render node under a sysfs device directory, or false. */
+static bool sys_node(const char *sysdir, char *out, size_t len)
+{
+	char path[512];
+	int minor;
+
+	for (minor = 128; minor < 192; minor++) {
+		snprintf(path, sizeof(path), "%s/drm/renderD%d", sysdir, minor);
+		if (!access(path, F_OK)) {
+			snprintf(out, len, "/dev/dri/renderD%d", minor);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * select_device() - the xe render node that @filter (IGT's device filter
+ * syntax, or a path) selects into fixture.node; leaves it empty when no xe
+ * device matches. Returns -1 for a filter it cannot parse.
+ */
+static int select_device(const char *filter)
+{
+	struct dev_filter f = { .vendor = -1, .device = -1 };
+	char node[256] = "";
+
+	if (!filter || !*filter) {
+		find_xe_node(NULL, fixture.node, sizeof(fixture.node));
+		return 0;
+	}
+	if (!strncmp(filter, "pci:", 4)) {
+		if (parse_pci_filter(filter + 4, &f))
+			return -1;
+		find_xe_node(&f, fixture.node, sizeof(fixture.node));
+		return 0;
+	}
+	if (!strncmp(filter, "sys:", 4)) {
+		if (!sys_node(filter + 4, node, sizeof(node)))
+			node[0] = '\0';
+	} else if (!strncmp(filter, "drm:", 4)) {
+		snprintf(node, sizeof(node), "%s", filter + 4);
+	} else if (filter[0] == '/') {
+		snprintf(node, sizeof(node), "%s", filter);
+	} else {
+		return -1;
+	}
+	if (node[0] && is_xe_node(node))
+		snprintf(fixture.node, sizeof(fixture.node), "%s", node);
+	else
+		fprintf(stderr, "%s: device filter %s selects no xe DRM node\n", progname, filter);
+	return 0;
 }
 
 static void find_aux_node(void)
@@ -746,20 +900,10 @@ static void find_aux_node(void)
 		snprintf(fixture.aux_node, sizeof(fixture.aux_node), "%s", node);
 }
 
-static void setup_fixture(const char *device)
+static void setup_fixture(void)
 {
 	struct drm_xe_vm_export probe = { 0 };
 
-	if (device) {
-		if (!strncmp(device, "drm:", 4))
-			device += 4;
-		if (is_xe_node(device))
-			snprintf(fixture.node, sizeof(fixture.node), "%s", device);
-		else
-			fprintf(stderr, "%s: %s is not an xe DRM node\n", progname, device);
-	} else {
-		find_xe_node(fixture.node, sizeof(fixture.node));
-	}
 	if (fixture.node[0]) {
 		fixture.fd = open(fixture.node, O_RDWR | O_CLOEXEC);
 		if (fixture.fd >= 0)
@@ -772,7 +916,7 @@ static void setup_fixture(const char *device)
 static const char *unmet(const struct subtest *st)
 {
 	if (!fixture.node[0] || fixture.fd < 0)
-		return "no xe device found (no render node whose driver is xe)";
+		return "no xe device found (no render node whose driver is xe, or none the device filter selects)";
 	if ((st->needs & NEED_EXPORT) && fixture.probe_errno != ENOENT)
 		return fixture.probe_errno == EINVAL ?
 		       "this kernel's xe lacks VM export (probe answered EINVAL)" :
@@ -799,6 +943,7 @@ static enum result run_subtest(const struct subtest *st)
 
 	printf("Starting subtest: %s\n", st->name);
 	fflush(stdout);
+	kmsg("starting subtest %s\n", st->name);
 	subtest_reason[0] = '\0';
 	why = unmet(st);
 	if (why) {
@@ -818,19 +963,38 @@ static enum result run_subtest(const struct subtest *st)
 	fflush(stderr);
 	printf("Subtest %s: %s (%.3fs)\n", st->name, result_names[res], now() - start);
 	fflush(stdout);
+	kmsg("finished subtest %s, %s\n", st->name, result_names[res]);
 	return res;
 }
 
-/* matches() - @name matches @pattern: comma-separated names or globs. */
+/*
+ * matches() - @name matches @pattern, a wildmat as IGT's --run-subtest takes
+ * it (RFC 3977 section 4): comma-separated globs; a glob that starts with '!'
+ * excludes; the last glob that matches @name decides.
+ */
 static bool matches(const char *pattern, const char *name)
 {
 	char buf[1024], *save = NULL, *tok;
+	bool match = false;
 
 	snprintf(buf, sizeof(buf), "%s", pattern);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-		if (!fnmatch(tok, name, 0))
-			return true;
-	return false;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		bool neg = tok[0] == '!';
+
+		if (!fnmatch(tok + neg, name, 0))
+			match = !neg;
+	}
+	return match;
+}
+
+/* print_version() - the header igt_runner reads first ("IGT-Version: "). */
+static void print_version(void)
+{
+	struct utsname uts;
+
+	uname(&uts);
+	printf("IGT-Version: %s-xe-vm-export (%s) (%s: %s %s)\n", XE_VM_EXPORT_VERSION,
+	       uts.machine, uts.sysname, uts.release, uts.machine);
 }
 
 static void usage(FILE *f)
@@ -838,9 +1002,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: %s [OPTIONS]\n"
 		"  --list-subtests         list the subtests, one a line\n"
-		"  --run-subtest PATTERN   run the matching subtests (name, glob, or a,b,c)\n"
-		"  --describe [PATTERN]    say what each (matching) subtest proves\n"
-		"  --device PATH           xe render node to use (default: the first found)\n"
+		"  --run-subtest PATTERN   run the matching subtests: globs a,b,c; !glob excludes\n"
+		"  --describe [PATTERN]    say what the test and each (matching) subtest prove\n"
+		"  --device FILTER         drm:PATH, sys:PATH, pci:vendor=..,device=..,card=N,slot=..\n"
+		"                          or a render node (default: $IGT_DEVICE, else the first xe)\n"
 		"  --help                  this text\n"
 		"Exit: 0 passed, 77 all skipped, 98 a subtest failed, 79 invalid arguments.\n",
 		progname);
@@ -860,7 +1025,7 @@ int main(int argc, char **argv)
 	const char *pattern = NULL, *device = NULL;
 	bool list = false, describe = false;
 	unsigned int i, ran = 0, counts[3] = { 0 };
-	int c;
+	int c, ret;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -897,11 +1062,14 @@ int main(int argc, char **argv)
 	}
 
 	if (list || describe) {
+		if (describe)
+			printf("%s\n\n", test_description);
 		for (i = 0; i < NSUBTESTS; i++) {
 			if (pattern && !matches(pattern, subtests[i].name))
 				continue;
 			if (describe)
-				printf("SUB %s: %s\n", subtests[i].name, subtests[i].doc);
+				printf("SUB %s %s:%d:\n  %s\n\n", subtests[i].name, __FILE__,
+				       subtests[i].line, subtests[i].doc);
 			else
 				printf("%s\n", subtests[i].name);
 		}
@@ -917,7 +1085,15 @@ int main(int argc, char **argv)
 		}
 	}
 
-	setup_fixture(device);
+	if (!device)
+		device = getenv("IGT_DEVICE");
+	if (select_device(device)) {
+		fprintf(stderr, "%s: cannot parse the device filter '%s'\n", progname, device);
+		return EXIT_INVALID;
+	}
+	kmsg("executing\n");
+	print_version();
+	setup_fixture();
 	for (i = 0; i < NSUBTESTS; i++) {
 		if (pattern && !matches(pattern, subtests[i].name))
 			continue;
@@ -928,8 +1104,11 @@ int main(int argc, char **argv)
 		close(fixture.fd);
 
 	if (counts[RES_FAIL])
-		return EXIT_FAILURE_;
-	if (counts[RES_SUCCESS])
-		return EXIT_OK;
-	return ran ? EXIT_SKIP : EXIT_INVALID;
+		ret = EXIT_FAILURE_;
+	else if (counts[RES_SUCCESS])
+		ret = EXIT_OK;
+	else
+		ret = ran ? EXIT_SKIP : EXIT_INVALID;
+	kmsg("exiting, ret=%d\n", ret);
+	return ret;
 }
