@@ -20,6 +20,13 @@ readonly WORK=$TEST_CACHE/smoke
 readonly BIN=$WORK/build/xe_vm_export
 readonly VERIFY=$TOP/src/tools/xe-vm-export-verify
 readonly XSD=$HERE/junit.xsd
+readonly SCHEMA=$TOP/src/tools/xe-vm-export-verify.schema.json
+# Debian's Python, with python3-jsonschema and python3-junitparser (not
+# whatever python3 comes first in PATH).
+readonly PY=/usr/bin/python3
+readonly OUTCOME=$WORK/build/outcome
+META_VERSION=$(sed -n 's/^Version:[[:space:]]*//p' "$TOP/META")
+readonly META_VERSION
 # The patterns igt_runner's result parser accepts (runner/output_strings.h).
 readonly RE_START='^Starting subtest: [A-Za-z0-9_-]+$'
 readonly RE_RESULT='^Subtest ([A-Za-z0-9_-]+): (SUCCESS|FAIL|SKIP|CRASH|TIMEOUT)( \([0-9]+\.[0-9]+s\))?$'
@@ -73,6 +80,19 @@ run_rc() {
 	"$@" || _rc=$?
 }
 
+# build_tests - the test binary, and outcome (a stand-in test that ends as
+# $XE_SMOKE_OUTCOME says) twice: as is, and linked to a library that is then
+# removed, so that the loader cannot start it.
+build_tests() {
+	make -C "$HERE" O="$WORK/build" TOP="$TOP"
+	cc -O2 -Wall -Wextra -o "$OUTCOME" "$HERE/outcome.c"
+	printf 'int xe_smoke_gone(void) { return 0; }\n' >"$WORK/build/gone.c"
+	cc -shared -fPIC -o "$WORK/build/libxesmokegone.so" "$WORK/build/gone.c"
+	cc -O2 -o "$WORK/build/outcome-nolib" "$HERE/outcome.c" -L"$WORK/build" \
+		-Wl,--no-as-needed -lxesmokegone -Wl,-rpath,/nonexistent
+	rm "$WORK/build/libxesmokegone.so"
+}
+
 test_protocol() {
 	local out rc names n lines starts results
 
@@ -95,10 +115,23 @@ test_protocol() {
 	run_rc rc "$BIN" --no-such-option 2>/dev/null
 	check "unknown option exits 79" [ "$rc" -eq 79 ]
 	run_rc rc "$BIN" --describe >"$WORK/describe"
-	check "--describe documents every subtest" \
-		both [ "$rc" -eq 0 ] -- [ "$(grep -c '^SUB [a-z0-9-]*: ..*' "$WORK/describe")" -eq "$n" ]
+	check "--describe documents every subtest in IGT's layout (SUB name file:line:, text)" \
+		both [ "$rc" -eq 0 ] -- \
+		[ "$(grep -cE '^SUB [a-z0-9-]+ xe_vm_export\.c:[0-9]+:$' "$WORK/describe")" -eq "$n" ] -- \
+		[ "$(grep -A1 -E '^SUB ' "$WORK/describe" | grep -cE '^  [A-Z].{20,}')" -eq "$n" ]
+	check "--list-subtests with a wildmat: '*,!aux-*,!bad-*' leaves 9" \
+		[ "$("$BIN" --list-subtests --run-subtest '*,!aux-*,!bad-*' | wc -l)" -eq 9 ]
 
-	run_rc rc "$BIN" >"$WORK/all.out" 2>"$WORK/all.err"
+	rm -f "$WORK/kmsg"
+	run_rc rc env XE_VM_EXPORT_KMSG="$WORK/kmsg" "$BIN" >"$WORK/all.out" 2>"$WORK/all.err"
+	check "the first line is IGT's version header (IGT-Version: $META_VERSION-...)" \
+		grep -qE "^IGT-Version: $META_VERSION-xe-vm-export \(.+\) \(Linux: .+\)$" \
+		<(head -n1 "$WORK/all.out")
+	check "kernel log markers: executing, starting/finished per subtest, exiting" \
+		both grep -qx '<6>\[IGT\] xe_vm_export: executing' "$WORK/kmsg" -- \
+		[ "$(grep -cE '^<6>\[IGT\] xe_vm_export: starting subtest [a-z0-9-]+$' "$WORK/kmsg")" -eq "$n" ] -- \
+		[ "$(grep -cE '^<6>\[IGT\] xe_vm_export: finished subtest [a-z0-9-]+, (SUCCESS|SKIP|FAIL)$' "$WORK/kmsg")" -eq "$n" ] -- \
+		grep -qE '^<6>\[IGT\] xe_vm_export: exiting, ret=[0-9]+$' "$WORK/kmsg"
 	starts=$(grep -Ec "$RE_START" "$WORK/all.out" || true)
 	results=$(grep -Ec "$RE_RESULT" "$WORK/all.out" || true)
 	check "a full run prints one start and one parsable result line per subtest" \
@@ -107,7 +140,7 @@ test_protocol() {
 	check "result lines name the subtests in listed order" [ "$lines" = "$names" ]
 	if has_xe_device; then
 		log "an xe device is present: the no-device checks do not apply"
-		check "full run exits 0, 77 or 98" re_match "$rc" '^(0|77|98)$'
+		check "full run exits 0 or 77 (98: a subtest failed)" re_match "$rc" '^(0|77)$'
 	else
 		check "no xe device: full run exits 77" [ "$rc" -eq 77 ]
 		check "no xe device: every subtest SKIP" \
@@ -119,6 +152,23 @@ test_protocol() {
 		run_rc rc "$BIN" --run-subtest 'bad-*' >"$WORK/glob.out"
 		check "--run-subtest glob bad-* runs the 5 bad-field subtests" \
 			[ "$(grep -Ec '^Subtest bad-[a-z0-9-]+: SKIP' "$WORK/glob.out")" -eq 5 ]
+		run_rc rc "$BIN" --run-subtest '*,!aux-*' >"$WORK/neg.out"
+		check "--run-subtest '*,!aux-*' runs all but the 3 aux subtests" \
+			both [ "$(grep -Ec "$RE_RESULT" "$WORK/neg.out")" -eq $((n - 3)) ] -- \
+			not grep -q '^Subtest aux-' "$WORK/neg.out"
+		run_rc rc "$BIN" --run-subtest '!basic' >/dev/null 2>&1
+		check "--run-subtest '!basic' alone selects nothing: exit 79" [ "$rc" -eq 79 ]
+		run_rc rc env IGT_DEVICE=bogus "$BIN" --run-subtest basic >/dev/null 2>&1
+		check "IGT_DEVICE that is no filter: exit 79" [ "$rc" -eq 79 ]
+		run_rc rc "$BIN" --device pci:colour=blue --run-subtest basic >/dev/null 2>&1
+		check "--device pci: with an unknown key: exit 79" [ "$rc" -eq 79 ]
+		run_rc rc env IGT_DEVICE=pci:vendor=intel,card=0 "$BIN" --run-subtest basic \
+			>"$WORK/igtdev.out" 2>&1
+		check "IGT_DEVICE=pci:vendor=intel,card=0 selects no xe here: SKIP, exit 77" \
+			both [ "$rc" -eq 77 ] -- grep -q 'device filter selects' "$WORK/igtdev.out"
+		run_rc rc "$BIN" --device drm:/dev/null --run-subtest basic >"$WORK/drmdev.out" 2>&1
+		check "--device drm:/dev/null: not an xe node, SKIP, exit 77" \
+			both [ "$rc" -eq 77 ] -- grep -q 'selects no xe DRM node' "$WORK/drmdev.out"
 	fi
 }
 
@@ -169,12 +219,11 @@ test_verify_root() {
 		re_match "$(row 6.12.117+deb12-amd64)" ' skipped +in-tree +no xe source for .*; to fix: '
 	check "6.1: skipped, series refused" \
 		re_match "$(row 6.1.0-28-amd64)" ' skipped +none +xe first appeared in Linux 6\.8'
-	check "JSON is valid (python3 -m json.tool)" \
-		python3 -m json.tool "$WORK/verify.json" "$WORK/verify.pretty.json"
+	check "JSON validates against the schema (python3-jsonschema)" schema_valid "$WORK/verify.json"
 	check "JSON has the provenance of ours" \
-		python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); k={x["kernel"]: x for x in d["kernels"]}; o=k["6.12.113+deb12-amd64"]; assert o["module"]=="ours" and o["provenance"]["xe_vm_export_base"].startswith("linux-source-6.12") and d["exit_code"]==77' "$WORK/verify.json"
-	check "JUnit validates against the JUnit schema (xmllint)" \
-		xmllint --noout --schema "$XSD" "$WORK/verify.xml"
+		"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); k={x["kernel"]: x for x in d["kernels"]}; o=k["6.12.113+deb12-amd64"]; assert o["module"]=="ours" and o["provenance"]["xe_vm_export_base"].startswith("linux-source-6.12") and d["exit_code"]==77' "$WORK/verify.json"
+	check "JUnit validates against the JUnit schema (xmllint) and junitparser agrees" \
+		junit_consistent "$WORK/verify.xml"
 
 	# Our xe loaded (same srcversion as the installed module): running passes.
 	mkdir -p "$XE_VM_EXPORT_SYSFS/module/xe"
@@ -182,7 +231,7 @@ test_verify_root() {
 		>"$XE_VM_EXPORT_SYSFS/module/xe/srcversion" 2>/dev/null || true
 	run_rc rc "$VERIFY" --root "$root" -q --json - >"$WORK/verify-ours.json" 2>/dev/null
 	check "loaded xe is ours: running check passes, exit 77 (no device)" \
-		python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["running"]["status"]=="pass" and d["running"]["loaded"]=="ours"' "$WORK/verify-ours.json"
+		"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["running"]["status"]=="pass" and d["running"]["loaded"]=="ours"' "$WORK/verify-ours.json"
 
 	# The in-tree xe is loaded while ours is installed: fail, say what to do.
 	echo 0123456789ABCDEF0123456 >"$XE_VM_EXPORT_SYSFS/module/xe/srcversion"
@@ -192,6 +241,156 @@ test_verify_root() {
 	check "JUnit with a failure validates too" \
 		xmllint --noout --schema "$XSD" "$WORK/verify-stale.xml"
 	unset XE_VM_EXPORT_RUNNING_KERNEL XE_VM_EXPORT_SYSFS
+}
+
+# --- the installed verify, driven through every outcome -----------------------
+
+# build_debs - make deb's packages of this tree in dist/ (rebuilt each run:
+# the installed command must be this tree's).
+build_debs() {
+	run_logged "$WORK/deb.log" "building the Debian packages (make deb)" \
+		make -C "$TOP" deb
+}
+
+# installed_root SRC - a copy of SRC with the xe-vm-export-dkms and -tests
+# packages unpacked into it (dpkg-deb -x): the verify command, its schema and
+# the test directory exactly as the packages install them.
+installed_root() {
+	local src=$1 dst=$WORK/installed-root p deb
+
+	rm -rf "$dst"
+	cp -a "$src" "$dst"
+	for p in dkms tests; do
+		deb=$(find "$TOP/dist" -maxdepth 1 -name "xe-vm-export-${p}_${META_VERSION}-*.deb" |
+			sort -V | tail -n1)
+		[ -n "$deb" ] || die "no xe-vm-export-${p}_${META_VERSION}-*.deb in $TOP/dist"
+		dpkg-deb -x "$deb" "$dst"
+	done
+	echo "$dst"
+}
+
+# fake_sysfs DIR ROOT KVER - a sysfs with one render node bound to xe and the
+# loaded xe being ROOT's module for KVER (ours).
+fake_sysfs() {
+	local dir=$1 root=$2 kver=$3
+
+	rm -rf "$dir"
+	mkdir -p "$dir/class/drm/renderD128/device" "$dir/bus/pci/drivers/xe" "$dir/module/xe"
+	ln -s ../../../../bus/pci/drivers/xe "$dir/class/drm/renderD128/device/driver"
+	modinfo -b "$root" -k "$kver" -F srcversion xe >"$dir/module/xe/srcversion"
+}
+
+# jq_py JSON EXPR - print a Python expression of the report `d`.
+jq_py() {
+	"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# schema_valid JSON - the report validates against the shipped schema
+# (python3-jsonschema, Draft 7, with the schema checked first).
+schema_valid() {
+	"$PY" - "${SCHEMA_INSTALLED:-$SCHEMA}" "$1" <<-'PY'
+		import json, sys
+		import jsonschema
+		schema = json.load(open(sys.argv[1]))
+		jsonschema.Draft7Validator.check_schema(schema)
+		jsonschema.Draft7Validator(schema).validate(json.load(open(sys.argv[2])))
+	PY
+}
+
+# junit_consistent XML - JUnit validates against junit.xsd, and a JUnit
+# reader (python3-junitparser) counts the same failures and skips as the
+# suite's attributes.
+junit_consistent() {
+	xmllint --noout --schema "$XSD" "$1" 2>/dev/null && "$PY" - "$1" <<-'PY'
+		import sys
+		from junitparser import JUnitXml, Failure, Skipped
+		xml = JUnitXml.fromfile(sys.argv[1])
+		for suite in xml:
+		    cases = list(suite)
+		    fails = sum(1 for c in cases for r in c.result if isinstance(r, Failure))
+		    skips = sum(1 for c in cases for r in c.result if isinstance(r, Skipped))
+		    assert len(cases) == suite.tests, (len(cases), suite.tests)
+		    assert fails == suite.failures, (fails, suite.failures)
+		    assert skips == suite.skipped, (skips, suite.skipped)
+	PY
+}
+
+OUTCOME_TABLE=()
+
+# outcome NAME WANT_RC WANT_VERDICT PYCHECK [VERIFY ARGS...] - run the
+# installed verify with the stand-in test of outcome NAME and check its exit
+# status, the JSON's verdict, the schema, the JUnit and PYCHECK (a Python
+# expression over the report `d`, naming the test binary `b`).
+outcome() {
+	local name=$1 want_rc=$2 want_verdict=$3 pycheck=$4 rc json xml verdict start
+	shift 4
+
+	json=$WORK/outcome-$name.json xml=$WORK/outcome-$name.xml
+	start=$(date +%s)
+	run_rc rc env XE_SMOKE_OUTCOME="$name" XE_VM_EXPORT_SYSFS="$WORK/sysfs-dev" \
+		XE_VM_EXPORT_RUNNING_KERNEL="$K_OURS" XE_VM_EXPORT_IGT_DIRS=/nonexistent \
+		"$VERIFY_INSTALLED" --root "$IROOT" --smoke --json "$json" --junit "$xml" "$@" \
+		>"$WORK/outcome-$name.out" 2>&1
+	verdict=$(jq_py "$json" 'd["verdict"]' 2>/dev/null || echo none)
+	OUTCOME_TABLE+=("$(printf '%-8s exit %-3s verdict %-5s %s' "$name" "$rc" "$verdict" \
+		"$(jq_py "$json" '(d["smoke"]["binaries"] or [{"reason": "-"}])[0]["reason"]' 2>/dev/null | cut -c1-90)")")
+	check "outcome $name: verify exits $want_rc, JSON verdict $want_verdict (got $rc, $verdict; $(($(date +%s) - start)) s)" \
+		both [ "$rc" -eq "$want_rc" ] -- [ "$verdict" = "$want_verdict" ]
+	check "outcome $name: JSON validates against the shipped schema" schema_valid "$json"
+	check "outcome $name: JUnit validates and its counts agree (junitparser)" junit_consistent "$xml"
+	check "outcome $name: $pycheck" \
+		"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); b=(d["smoke"]["binaries"] or [None])[0]; assert eval(sys.argv[2])' \
+		"$json" "$pycheck"
+}
+
+test_verify_outcomes() {
+	local src=$1 tdir=$WORK/outcome-tests
+
+	build_debs || { fail "make deb failed: the installed verify cannot be tested"; return 0; }
+	IROOT=$(installed_root "$src")
+	VERIFY_INSTALLED=$IROOT/usr/sbin/xe-vm-export-verify
+	SCHEMA_INSTALLED=$IROOT/usr/share/xe-vm-export/xe-vm-export-verify.schema.json
+	K_OURS=6.12.113+deb12-amd64
+	check "installed: verify, its schema, the test and test-list.txt (igt_runner's layout)" \
+		both [ -x "$VERIFY_INSTALLED" ] -- [ -f "$SCHEMA_INSTALLED" ] -- \
+		[ -x "$IROOT/usr/libexec/xe-vm-export/tests/xe_vm_export" ] -- \
+		grep -qx xe_vm_export "$IROOT/usr/libexec/xe-vm-export/tests/test-list.txt" -- \
+		cmp -s "$SCHEMA" "$SCHEMA_INSTALLED"
+	check "installed verify --version says $META_VERSION" \
+		grep -qx "xe-vm-export-verify (xe-vm-export) $META_VERSION" <("$VERIFY_INSTALLED" --version)
+	check "the packaging left the source tree's verify as it was" \
+		both grep -q '^VERSION="@VERSION@"$' "$VERIFY" -- \
+		grep -qx "xe-vm-export-verify (xe-vm-export) $META_VERSION" <("$VERIFY" --version)
+	fake_sysfs "$WORK/sysfs-dev" "$IROOT" "$K_OURS"
+	mkdir -p "$tdir"
+	cp "$OUTCOME" "$tdir/xe_vm_export"
+
+	# The exit-0 path: every check passes and subtests really passed.
+	outcome pass 0 pass 'b["exit_status"] == 0 and b["verdict"] == "pass" and d["summary"]["failed"] == 0 and d["version"] == "'"$META_VERSION"'" and [r["result"] for r in d["smoke"]["results"]] == ["pass", "pass"]' \
+		--tests-dir "$tdir"
+	outcome fail 1 fail 'b["exit_status"] == 98 and "1 subtest(s) failed" in b["reason"] and "Failed assertion" in b["stderr_tail"] and [r["result"] for r in d["smoke"]["results"]] == ["pass", "fail"]' \
+		--tests-dir "$tdir"
+	outcome crash 1 fail 'b["signal"] == "SIGSEGV" and b["exit_status"] == 139 and "killed by signal SIGSEGV" in b["reason"] and "about to write through NULL" in b["reason"] and d["smoke"]["results"] == [{"test": "xe_vm_export", "subtest": "first", "result": "crash", "time": 0}]' \
+		--tests-dir "$tdir"
+	outcome hang 1 fail 'b["timed_out"] is True and "timed out after 2 s" in b["reason"] and d["smoke"]["results"][0]["result"] == "timeout" and d["smoke"]["timeout"] == 2' \
+		--tests-dir "$tdir" --timeout 2
+	outcome silent 1 fail 'b["exit_status"] == 0 and "no subtest result" in b["reason"] and d["smoke"]["results"] == []' \
+		--tests-dir "$tdir"
+	outcome liar 1 fail 'b["exit_status"] == 1 and b["reason"].startswith("exit status 1")' \
+		--tests-dir "$tdir"
+	outcome skip 77 skip 'b["exit_status"] == 77 and b["verdict"] == "skip" and d["summary"]["failed"] == 0 and {r["result"] for r in d["smoke"]["results"]} == {"skip"}' \
+		--tests-dir "$tdir"
+	check "outcome skip: the summary line says nothing was tested" \
+		grep -q 'every subtest skipped (2): nothing tested here' "$WORK/outcome-skip.out"
+	# The installed test itself: the fake device is no xe node, so every
+	# subtest skips for real.
+	outcome installed-test 77 skip 'b["exit_status"] == 77 and len(d["smoke"]["results"]) == 17 and {r["result"] for r in d["smoke"]["results"]} == {"skip"} and b["command"].endswith("/usr/libexec/xe-vm-export/tests/xe_vm_export --device drm:/dev/dri/renderD128")'
+	# A test binary the loader cannot start (its library is gone).
+	cp "$WORK/build/outcome-nolib" "$tdir/xe_vm_export"
+	outcome missing-lib 1 fail 'b["exit_status"] == 127 and "libxesmokegone.so" in b["stderr_tail"]' \
+		--tests-dir "$tdir"
+	log "verify outcomes (installed command):"
+	printf '  %s\n' "${OUTCOME_TABLE[@]}" | tee "$WORK/outcomes.txt"
 }
 
 # The autopkgtest script itself, with the verify command pointed at the
@@ -220,11 +419,13 @@ test_autopkgtest_script() {
 test_autopkgtest_runner() {
 	local tarball dsc debs=() p rc root=$WORK/autopkgtest-root
 
+	# A missing directory is "not there", not an error (pipefail).
 	tarball=$(find "$TEST_CACHE/packaging" -maxdepth 1 -name 'debian12-root-*.tar' \
-		-printf '%T@ %p\n' 2>/dev/null | sort -n | tail -n1 | cut -d' ' -f2-)
-	dsc=$(find "$TOP/build/pkg/deb" -maxdepth 1 -name '*.dsc' 2>/dev/null | head -n1)
+		-printf '%T@ %p\n' 2>/dev/null | sort -n | tail -n1 | cut -d' ' -f2- || true)
+	dsc=$(find "$TOP/build/pkg/deb" -maxdepth 1 -name '*.dsc' 2>/dev/null | head -n1 || true)
 	for p in dkms dev tests; do
-		debs+=("$(find "$TOP/dist" -maxdepth 1 -name "xe-vm-export-${p}_*.deb" | sort -V | tail -n1)")
+		debs+=("$(find "$TOP/dist" -maxdepth 1 -name "xe-vm-export-${p}_*.deb" 2>/dev/null |
+			sort -V | tail -n1 || true)")
 	done
 	if [ -z "$tarball" ] || [ -z "$dsc" ] || printf '%s\n' "${debs[@]}" | grep -qx ''; then
 		fail "autopkgtest runner: needs make deb's packages and the packaging root (run make check-packages)"
@@ -258,10 +459,10 @@ main() {
 	local root
 
 	need_packages libdrm-dev pkg-config gcc make libxml2-utils python3 shellcheck \
-		kmod binutils xz-utils dkms man-db
+		kmod binutils xz-utils dkms man-db python3-jsonschema python3-junitparser
 	mkdir -p "$WORK"
-	run_logged "$WORK/build.log" "building xe_vm_export" \
-		make -C "$HERE" O="$WORK/build" TOP="$TOP"
+	run_logged "$WORK/build.log" "building xe_vm_export and the stand-in test binaries" \
+		build_tests
 
 	test_protocol
 	test_verify_usage
@@ -273,6 +474,7 @@ main() {
 			"$HERE/fake-root.sh" "$root"
 	fi
 	test_verify_root "$root"
+	test_verify_outcomes "$root"
 	test_autopkgtest_script "$root"
 	test_autopkgtest_runner
 	summary
