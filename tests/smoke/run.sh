@@ -499,7 +499,9 @@ test_autopkgtest_runner() {
 	local tarball dsc debs=() p rc root=$WORK/autopkgtest-root
 
 	# A missing directory is "not there", not an error (pipefail).
+	# (not a .tmp.tar that check-packages is still writing).
 	tarball=$(find "$TEST_CACHE/packaging" -maxdepth 1 -name 'debian12-root-*.tar' \
+		! -name '*.tmp.tar' \
 		-printf '%T@ %p\n' 2>/dev/null | sort -n | tail -n1 | cut -d' ' -f2- || true)
 	dsc=$(find "$TOP/build/pkg/deb" -maxdepth 1 -name '*.dsc' 2>/dev/null | head -n1 || true)
 	for p in dkms dev tests; do
