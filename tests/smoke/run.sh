@@ -270,9 +270,28 @@ test_verify_root() {
 
 # --- the installed verify, driven through every outcome -----------------------
 
-# build_debs - make deb's packages of this tree in dist/ (rebuilt each run:
-# the installed command must be this tree's).
+# debs_current - dist/ has this tree's -dkms and -tests packages: each newer
+# than every file they are made of (make check builds them in check-packages).
+debs_current() {
+	local newest p deb
+
+	newest=$(git -C "$TOP" ls-files -z src tests/smoke debian rpm META dkms.conf Makefile mk |
+		(cd "$TOP" && xargs -0 stat -c %Y) | sort -n | tail -n1) || newest=''
+	[ -n "$newest" ] || return 1
+	for p in dkms tests; do
+		deb=$(find "$TOP/dist" -maxdepth 1 -name "xe-vm-export-${p}_${META_VERSION}-*.deb" \
+			2>/dev/null | sort -V | tail -n1 || true)
+		[ -n "$deb" ] && [ "$(stat -c %Y "$deb")" -gt "$newest" ] || return 1
+	done
+}
+
+# build_debs - make deb's packages of this tree in dist/, unless they are
+# there already: the installed command must be this tree's.
 build_debs() {
+	if debs_current; then
+		log "dist/ has this tree's packages: not rebuilt"
+		return 0
+	fi
 	run_logged "$WORK/deb.log" "building the Debian packages (make deb)" \
 		make -C "$TOP" deb
 }
