@@ -58,6 +58,11 @@ DEFINE_EVENT(xe_vm_export_event, xe_vm_export_unimport,
 	     TP_ARGS(vm, vm_id)
 );
 
+DEFINE_EVENT(xe_vm_export_event, xe_vm_export_revoke,
+	     TP_PROTO(struct xe_vm *vm, u32 vm_id),
+	     TP_ARGS(vm, vm_id)
+);
+
 #endif
 
 /*

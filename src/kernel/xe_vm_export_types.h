@@ -7,26 +7,72 @@
 #define _XE_VM_EXPORT_TYPES_H_
 
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
 
 struct mm_struct;
 struct pid;
 struct xe_vm;
+struct xe_vm_import_ops;
+
+/**
+ * struct xe_vm_export_device - VM export state of one xe device
+ *
+ * Embedded in &xe_device, set up by xe_vm_export_device_init(). Every VM
+ * export lock of the driver is per device: nothing of the feature is global.
+ */
+struct xe_vm_export_device {
+	/**
+	 * @lock: protects the lists below, @revoked and, in every VM of the
+	 * device, &xe_vm_export_state. Never held while an importer's
+	 * callback runs. Nests inside &xe_file.vm.lock.
+	 */
+	struct mutex lock;
+	/** @exports: the device's live exports (&xe_vm_export.link) */
+	struct list_head exports;
+	/** @importers: the device's registered imports (&xe_vm_import.dev_link) */
+	struct list_head importers;
+	/**
+	 * @revoke_wq: woken each time an importer's revoke callback returns
+	 */
+	wait_queue_head_t revoke_wq;
+	/** @wedge_work: revokes every importer after the device was wedged */
+	struct work_struct wedge_work;
+	/**
+	 * @revoked: the device was wedged or is being removed: no new
+	 * registration; @lock
+	 */
+	bool revoked;
+};
 
 /**
  * struct xe_vm_export_state - export state of one VM, embedded in &xe_vm
  *
  * All zero is the valid initial state, so a freshly allocated VM needs no
- * initialisation. Every member is protected by the VM export lock (a mutex
- * private to xe_vm_export.c), which nests inside &xe_file.vm.lock.
+ * initialisation: @importers is initialised by the first export, which
+ * also sets @exported. Every member is protected by the device's
+ * &xe_vm_export_device.lock.
  */
 struct xe_vm_export_state {
 	/** @export: the live export of the VM, or NULL */
 	struct xe_vm_export *export;
-	/** @registered: number of imports that registered the VM */
-	unsigned int registered;
+	/** @importers: registered imports of the VM (&xe_vm_import.vm_link) */
+	struct list_head importers;
 	/** @imports: number of live imports of the VM */
 	unsigned int imports;
+	/** @registered: number of imports on @importers */
+	unsigned int registered;
+	/** @revoking: number of the VM's importers whose callback is running */
+	unsigned int revoking;
+	/**
+	 * @exported: the VM was exported at least once; never cleared. Read
+	 * without the lock by the close path (see xe_vm_export_vm_close()).
+	 */
+	bool exported;
+	/** @revoked: the VM was closed: its importers were told or are told */
+	bool revoked;
 };
 
 /**
@@ -44,8 +90,22 @@ struct xe_vm_export {
 	struct pid *pid;
 	/** @vm_id: ID of @vm in the exporting DRM file. Constant. */
 	u32 vm_id;
-	/** @link: entry in the list of live exports; VM export lock */
+	/** @link: entry in &xe_vm_export_device.exports; device lock */
 	struct list_head link;
+};
+
+/**
+ * enum xe_vm_import_state - where an import is in its registration
+ * @XE_VM_IMPORT_IDLE: not registered
+ * @XE_VM_IMPORT_REGISTERED: registered, on the VM's and the device's lists
+ * @XE_VM_IMPORT_REVOKING: its revoke callback is running
+ * @XE_VM_IMPORT_REVOKED: its revoke callback returned; final
+ */
+enum xe_vm_import_state {
+	XE_VM_IMPORT_IDLE,
+	XE_VM_IMPORT_REGISTERED,
+	XE_VM_IMPORT_REVOKING,
+	XE_VM_IMPORT_REVOKED,
 };
 
 /**
@@ -59,8 +119,16 @@ struct xe_vm_import {
 	struct xe_vm *vm;
 	/** @vm_id: ID of @vm in the exporting DRM file. Constant. */
 	u32 vm_id;
-	/** @registered: the import registered @vm; VM export lock */
-	bool registered;
+	/** @state: registration state; device lock */
+	enum xe_vm_import_state state;
+	/** @ops: the importer's callbacks, set by registration */
+	const struct xe_vm_import_ops *ops;
+	/** @priv: the importer's argument to @ops, set by registration */
+	void *priv;
+	/** @vm_link: entry in &xe_vm_export_state.importers; device lock */
+	struct list_head vm_link;
+	/** @dev_link: entry in &xe_vm_export_device.importers; device lock */
+	struct list_head dev_link;
 };
 
 #endif /* _XE_VM_EXPORT_TYPES_H_ */

@@ -7,7 +7,11 @@
 # path on the build host, where its .gcno still lies) and the file in base64.
 # Writes COVDIR/*.gcov and prints, per SOURCE, its line coverage and the
 # lines no test ran, then "total: P% (E of N lines)" last.
-# Exit: 0 reported, 1 no data for some SOURCE.
+#
+# Environment: COVERAGE_MIN=PERCENT, the least total line coverage that
+# passes (default 90; integer).
+# Exit: 0 reported and at least COVERAGE_MIN, 1 no data for some SOURCE or
+# the total below COVERAGE_MIN.
 set -euo pipefail
 
 TEST_NAME=kunit-coverage
@@ -88,11 +92,17 @@ main() {
 	[ -s "$dump" ] && split_dump "$dump" "$COVDIR"
 	decode "$COVDIR"
 	EXEC=0 TOTAL=0 MISSING=0
+	COVERAGE_MIN=${COVERAGE_MIN:-90}
+	case $COVERAGE_MIN in '' | *[!0-9]*) die "COVERAGE_MIN must be an integer percent" ;; esac
 	for src in "$@"; do
 		report "$src"
 	done
 	printf 'total: %s%% (%d of %d lines)\n' "$(percent "$EXEC" "$TOTAL")" "$EXEC" "$TOTAL"
-	[ "$MISSING" -eq 0 ]
+	[ "$MISSING" -eq 0 ] || return 1
+	if [ $((EXEC * 100)) -lt $((COVERAGE_MIN * TOTAL)) ] || [ "$TOTAL" -eq 0 ]; then
+		log "line coverage $(percent "$EXEC" "$TOTAL")% is below the required ${COVERAGE_MIN}%"
+		return 1
+	fi
 }
 
 main "$@"

@@ -1,8 +1,9 @@
 #!/bin/bash
 # make check-static: the project's own code against the kernel's and the
 # shell's checkers. Kernel C and the hook patches: checkpatch.pl --strict of
-# the target kernel's own source; sparse and W=1 on the project's objects in
-# the prepared build tree. Shell: shellcheck. UAPI: the header compiles
+# the target kernel's own source; scripts/kernel-doc -none -Wall on every
+# kernel-doc comment; sparse and W=1 on the project's objects in the
+# prepared build tree. Shell: shellcheck. UAPI: the header compiles
 # standalone as C and C++.
 set -euo pipefail
 
@@ -17,13 +18,15 @@ CHECKPATCH_DIR=$TEST_CACHE/checkpatch
 fetch_checkpatch() {
 	local tarball=/usr/src/linux-source-6.12.tar.xz
 
-	[ -x "$CHECKPATCH_DIR/scripts/checkpatch.pl" ] && return 0
+	[ -x "$CHECKPATCH_DIR/scripts/checkpatch.pl" ] &&
+		[ -f "$CHECKPATCH_DIR/scripts/kernel-doc" ] && return 0
 	need_packages linux-source-6.12 xz-utils
 	log "extracting checkpatch.pl from $tarball"
 	mkdir -p "$CHECKPATCH_DIR"
 	xz -T0 -dc "$tarball" | tar -x -C "$CHECKPATCH_DIR" --strip-components=1 \
 		--wildcards --no-wildcards-match-slash '*/scripts/checkpatch.pl' \
-		'*/scripts/spelling.txt' '*/scripts/const_structs.checkpatch'
+		'*/scripts/spelling.txt' '*/scripts/const_structs.checkpatch' \
+		'*/scripts/kernel-doc'
 }
 
 # kernel_c_files - the project's kernel C (userspace tests follow their own
@@ -62,6 +65,32 @@ check_checkpatch() {
 			fail "checkpatch --strict $f: $out"
 		fi
 	done < <(git -C "$TOP" ls-files 'src/patches/*.patch')
+}
+
+# kernel_doc_files - every file of the project with kernel-doc comments.
+kernel_doc_files() {
+	kernel_c_files
+	git -C "$TOP" ls-files 'src/include/uapi/*.h'
+}
+
+# check_kernel_doc - scripts/kernel-doc -none -Wall of the target kernel's
+# source says nothing, and no kernel-doc comment starts with "@NAME:" outside
+# a structure (kernel-doc drops those silently: an object-like macro is
+# documented as "NAME - text").
+check_kernel_doc() {
+	local f out
+
+	fetch_checkpatch
+	while read -r f; do
+		out=$(perl "$CHECKPATCH_DIR/scripts/kernel-doc" -none -Wall "$TOP/$f" 2>&1 |
+			grep -v '^Warning: Sphinx version' || true)
+		out+=$(grep -n '^/\*\* *@' "$TOP/$f" | sed 's/^/dropped kernel-doc: line /' || true)
+		if [ -z "$out" ]; then
+			ok "kernel-doc -Wall $f"
+		else
+			fail "kernel-doc -Wall $f: $out"
+		fi
+	done < <(kernel_doc_files)
 }
 
 check_shellcheck() {
@@ -118,6 +147,7 @@ main() {
 	check_shellcheck
 	check_uapi_header
 	check_checkpatch
+	check_kernel_doc
 	check_sparse_w1
 	summary
 }

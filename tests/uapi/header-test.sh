@@ -19,16 +19,18 @@ trap 'rm -rf "$tmp"' EXIT
 
 drm_cflags=$(pkg-config --cflags libdrm) || die "pkg-config libdrm failed (install libdrm-dev)"
 
+# compile LANG COMPILER STD [TEST] - build tests/uapi/TEST.c (default
+# header-test) as LANG and run it.
 # shellcheck disable=SC2086 # drm_cflags is a list of flags
 compile() {
-	local lang=$1 compiler=$2 std=$3
+	local lang=$1 compiler=$2 std=$3 test=${4:-header-test}
 
 	"$compiler" -x "$lang" -std="$std" -Wall -Wextra -Werror \
 		$drm_cflags -I"$uapi" ${xe_drm_dir:+-idirafter "$xe_drm_dir"} \
-		-o "$tmp/header-test-$lang" "$here/header-test.c" ||
-		die "$lang ($compiler -std=$std) failed"
-	"$tmp/header-test-$lang" || die "$lang binary returned non-zero"
-	echo "header-test: $lang ($std) ok"
+		-o "$tmp/$test-$lang" "$here/$test.c" ||
+		die "$test: $lang ($compiler -std=$std) failed"
+	"$tmp/$test-$lang" || die "$test: $lang binary returned non-zero"
+	echo "header-test: $test $lang ($std) ok"
 }
 
 # Next to the system's xe_drm.h: libdrm's when it has one, else the newest
@@ -52,3 +54,6 @@ compile c "${CC:-cc}" c11
 compile c "${CC:-cc}" gnu89
 compile c++ "${CXX:-c++}" c++11
 compile c++ "${CXX:-c++}" c++17
+# A program written against the PRELIM names compiles unchanged.
+compile c "${CC:-cc}" gnu11 prelim-test
+compile c++ "${CXX:-c++}" c++11 prelim-test

@@ -13,14 +13,64 @@
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 
 #include <drm/xe_vm_export.h>
 
 #include "xe_vm_export_aux.h"
 
+/*
+ * One open file is one "queue pair" of a NIC that translates through the
+ * GPU VM's ASID. A real driver would program @asid into its hardware
+ * context; this one only records it.
+ */
 struct aux_file {
-	struct mutex lock;		/* protects @imp */
+	struct mutex lock;		/* protects the members below */
 	struct xe_vm_import *imp;	/* registered import, or NULL */
+	u32 asid;			/* the ASID the "hardware" uses, or 0 */
+	bool closing;			/* release runs: no new put_work */
+	struct work_struct put_work;	/* releases a revoked import */
+};
+
+/* The import was revoked: drop it, outside the revoke callback. */
+static void aux_put_work(struct work_struct *work)
+{
+	struct aux_file *af = container_of(work, struct aux_file, put_work);
+	struct xe_vm_import *imp;
+
+	mutex_lock(&af->lock);
+	imp = af->imp;
+	af->imp = NULL;
+	mutex_unlock(&af->lock);
+
+	xe_vm_import_put(imp);
+}
+
+/*
+ * xe takes the VM's address space away (the owner destroyed the VM or
+ * exited, the GPU is unbound or wedged). Before returning, make sure the
+ * hardware no longer translates through the ASID: xe releases the ASID, and
+ * may hand it to another process's VM, as soon as we return. A real driver
+ * stops the queue pair, invalidates its translation caches for the ASID and
+ * waits for that to complete here. The import itself (a reference to the VM
+ * structure) is dropped later, from a work item: xe_vm_import_put() must not
+ * be called from the callback.
+ */
+static void aux_revoke(struct xe_vm_import *imp, void *priv)
+{
+	struct aux_file *af = priv;
+
+	mutex_lock(&af->lock);
+	dev_info(xe_vm_import_device(imp), "xe_vm_export_aux: VM revoked, stopped using asid %u\n",
+		 af->asid);
+	af->asid = 0;
+	if (!af->closing)
+		schedule_work(&af->put_work);
+	mutex_unlock(&af->lock);
+}
+
+static const struct xe_vm_import_ops aux_import_ops = {
+	.revoke = aux_revoke,
 };
 
 static int aux_open(struct inode *inode, struct file *file)
@@ -32,6 +82,7 @@ static int aux_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 
 	mutex_init(&af->lock);
+	INIT_WORK(&af->put_work, aux_put_work);
 	file->private_data = af;
 	return 0;
 }
@@ -40,10 +91,25 @@ static int aux_release(struct inode *inode, struct file *file)
 {
 	struct aux_file *af = file->private_data;
 
-	if (af->imp) {
-		xe_vm_import_unregister(af->imp);
-		xe_vm_import_put(af->imp);
-	}
+	struct xe_vm_import *imp;
+
+	/*
+	 * No ioctl runs any more. Once @closing is set no callback queues the
+	 * work; one queued before runs to its end in flush_work(). What is
+	 * left is ours to put, which unregisters the import and waits for a
+	 * revoke callback in progress.
+	 */
+	mutex_lock(&af->lock);
+	af->closing = true;
+	mutex_unlock(&af->lock);
+	flush_work(&af->put_work);
+
+	mutex_lock(&af->lock);
+	imp = af->imp;
+	af->imp = NULL;
+	mutex_unlock(&af->lock);
+	xe_vm_import_put(imp);
+
 	mutex_destroy(&af->lock);
 	kfree(af);
 	return 0;
@@ -64,7 +130,8 @@ static int aux_import(struct aux_file *af, struct xe_vm_export_aux_import *args)
 	if (IS_ERR(imp))
 		return PTR_ERR(imp);
 
-	err = xe_vm_import_register(imp);
+	/* Registered before the ASID is read: from here on xe tells us. */
+	err = xe_vm_import_register(imp, &aux_import_ops, af);
 	if (err) {
 		xe_vm_import_put(imp);
 		return err;
@@ -74,6 +141,7 @@ static int aux_import(struct aux_file *af, struct xe_vm_export_aux_import *args)
 	args->asid = xe_vm_import_asid(imp);
 	args->va_bits = xe_vm_import_va_bits(imp);
 	af->imp = imp;
+	af->asid = args->asid;
 
 	dev_dbg(xe_vm_import_device(imp), "xe_vm_export_aux: imported asid %u, %u VA bits, flags %#x\n",
 		args->asid, args->va_bits, args->flags);
@@ -125,4 +193,4 @@ module_misc_device(aux_misc);
 
 MODULE_DESCRIPTION("Sample auxiliary driver importing xe VMs");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(XE_VM_EXPORT);
+MODULE_IMPORT_NS("XE_VM_EXPORT");

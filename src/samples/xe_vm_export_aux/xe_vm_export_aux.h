@@ -14,10 +14,11 @@
  *
  * ``/dev/xe_vm_export_aux`` takes an xe VM export file descriptor, the way
  * an RDMA driver receives one through its own uverbs call: it imports the
- * VM, registers it (so the owner cannot destroy it) and reports what an
- * auxiliary driver reads to program its side of the shared address space.
- * The registration and the import last until the ``/dev/xe_vm_export_aux``
- * file is closed. One import per open file.
+ * VM, registers a revoke callback and reports what an auxiliary driver reads
+ * to program its side of the shared address space. The registration and the
+ * import last until the ``/dev/xe_vm_export_aux`` file is closed or xe
+ * revokes them (the VM is destroyed or closed, the GPU unbound or wedged).
+ * One import per open file at a time.
  */
 
 /**
@@ -38,7 +39,8 @@ struct xe_vm_export_aux_import {
 
 /*
  * Errors: those of xe_vm_import_get() and xe_vm_import_register(), -EBUSY
- * if this file already holds an import, -EINVAL for non-zero @reserved.
+ * if this file holds an import not revoked yet, -EINVAL for non-zero
+ * @reserved.
  */
 #define XE_VM_EXPORT_AUX_IOCTL_IMPORT \
 	_IOWR('X', 0x5e, struct xe_vm_export_aux_import)

@@ -33,21 +33,36 @@ extern "C" {
  * This header is standalone: it can be included next to the system's
  * ``drm/xe_drm.h`` and does not replace it. The ioctl number and the layout
  * of &struct drm_xe_vm_export are those of Intel's downstream PRELIM VM
- * export, so userspace built against that interface works unchanged.
+ * export; ``xe_vm_export_prelim.h`` next to this header adds the PRELIM
+ * names, so a program written against PRELIM compiles and works unchanged.
  *
  * Rules:
  *  - a VM has at most one live export; a second export fails with -EEXIST
- *    until the file descriptor of the first one is closed by every holder;
- *  - while a VM is exported, or registered by an auxiliary driver,
- *    &DRM_IOCTL_XE_VM_DESTROY on it fails with -EBUSY;
- *  - the returned file descriptor has ``O_CLOEXEC`` set.
+ *    until the file descriptor of the first one is closed by every holder
+ *    (a copy in a forked child counts as a holder);
+ *  - the export file descriptor never keeps the VM's owner from destroying
+ *    it: &DRM_IOCTL_XE_VM_DESTROY succeeds whether the VM is exported,
+ *    imported or registered by an auxiliary driver. Before the VM's address
+ *    space (its ASID and page tables) is released, xe revokes every
+ *    auxiliary driver that registered the VM and waits until each has
+ *    stopped using it; then the destroy returns 0. Closing the DRM file
+ *    does the same for each of its VMs. A file descriptor that outlives the
+ *    VM keeps a small structure allocated, nothing else, and imports fail
+ *    with -ENOENT;
+ *  - only the process (address space) that exported the VM can hand the
+ *    file descriptor to an auxiliary driver; another process holding a copy
+ *    gets -EPERM from the driver;
+ *  - the returned file descriptor has ``O_CLOEXEC`` set. Its
+ *    ``/proc/<pid>/fdinfo/<fd>`` shows ``xe_vm_id``, ``xe_device``,
+ *    ``xe_exporter_pid`` and ``xe_vm_closed``.
  *
- * Detecting support, without side effects: issue the ioctl with every field
- * zero and ``vm_id`` 0, which no VM ever has. A kernel with VM export
- * answers -ENOENT. A kernel without it answers -EINVAL: xe rejects ioctl
- * numbers it does not know before looking at the argument. Any valid call
- * with a bad argument never returns -EINVAL for the probe's all-zero
- * argument, so the two cases cannot be confused.
+ * Detecting support: call &DRM_IOCTL_XE_VM_EXPORT with every field zero
+ * (``vm_id`` 0 names no VM: xe numbers VMs from 1). It has no side effect.
+ * A kernel with VM export answers -ENOENT (no such VM). A kernel without it
+ * answers -EINVAL, because xe rejects an ioctl number it does not know
+ * before reading the argument. As the all-zero argument is valid, VM export
+ * itself never answers it with -EINVAL, so the two answers cannot be
+ * confused.
  *
  * Errors of &DRM_IOCTL_XE_VM_EXPORT:
  *  - -EINVAL: @pad, @pad2 or a @reserved word is non-zero, or @fd is not 0
@@ -58,7 +73,9 @@ extern "C" {
  *  - -EMFILE, -ENFILE, -ENOMEM: resource limits.
  */
 
-/** @DRM_XE_VM_EXPORT: ioctl number of VM export, outside upstream xe's range */
+/**
+ * DRM_XE_VM_EXPORT - ioctl number of VM export, outside upstream xe's range
+ */
 #define DRM_XE_VM_EXPORT		0x5e
 
 /**
