@@ -354,7 +354,7 @@ struct xe_vm_import *xe_vm_import_get(struct device *dev, int fd)
 
 	return imp;
 }
-EXPORT_SYMBOL_NS_GPL(xe_vm_import_get, "XE_VM_EXPORT");
+EXPORT_SYMBOL_NS_GPL(xe_vm_import_get, XE_VM_EXPORT);
 
 /* Unregister @imp; waits for its revoke callback if that is running. */
 static void import_unregister(struct xe_vm_import *imp, bool warn)
@@ -413,7 +413,7 @@ void xe_vm_import_put(struct xe_vm_import *imp)
 	xe_vm_put(vm);
 	kfree(imp);
 }
-EXPORT_SYMBOL_NS_GPL(xe_vm_import_put, "XE_VM_EXPORT");
+EXPORT_SYMBOL_NS_GPL(xe_vm_import_put, XE_VM_EXPORT);
 
 /**
  * xe_vm_import_register() - Ask to be told before the VM goes away
@@ -467,7 +467,7 @@ int xe_vm_import_register(struct xe_vm_import *imp,
 
 	return err;
 }
-EXPORT_SYMBOL_NS_GPL(xe_vm_import_register, "XE_VM_EXPORT");
+EXPORT_SYMBOL_NS_GPL(xe_vm_import_register, XE_VM_EXPORT);
 
 /**
  * xe_vm_import_unregister() - Undo xe_vm_import_register()
@@ -484,7 +484,7 @@ void xe_vm_import_unregister(struct xe_vm_import *imp)
 {
 	import_unregister(imp, true);
 }
-EXPORT_SYMBOL_NS_GPL(xe_vm_import_unregister, "XE_VM_EXPORT");
+EXPORT_SYMBOL_NS_GPL(xe_vm_import_unregister, XE_VM_EXPORT);
 
 /* Whether @imp must no longer use its VM; device lock held. */
 static bool import_revoked(const struct xe_vm_import *imp)
@@ -517,7 +517,7 @@ bool xe_vm_import_is_closed(const struct xe_vm_import *imp)
 
 	return closed || vm_gone(imp->vm);
 }
-EXPORT_SYMBOL_NS_GPL(xe_vm_import_is_closed, "XE_VM_EXPORT");
+EXPORT_SYMBOL_NS_GPL(xe_vm_import_is_closed, XE_VM_EXPORT);
 
 /**
  * xe_vm_import_asid() - Address space ID of the imported VM
@@ -541,7 +541,7 @@ u32 xe_vm_import_asid(const struct xe_vm_import *imp)
 
 	return asid;
 }
-EXPORT_SYMBOL_NS_GPL(xe_vm_import_asid, "XE_VM_EXPORT");
+EXPORT_SYMBOL_NS_GPL(xe_vm_import_asid, XE_VM_EXPORT);
 
 /**
  * xe_vm_import_va_bits() - Width of the imported VM's virtual addresses
@@ -553,7 +553,7 @@ unsigned int xe_vm_import_va_bits(const struct xe_vm_import *imp)
 {
 	return imp->vm->xe->info.va_bits;
 }
-EXPORT_SYMBOL_NS_GPL(xe_vm_import_va_bits, "XE_VM_EXPORT");
+EXPORT_SYMBOL_NS_GPL(xe_vm_import_va_bits, XE_VM_EXPORT);
 
 /**
  * xe_vm_import_flags() - Mode of the imported VM
@@ -584,7 +584,7 @@ u32 xe_vm_import_flags(const struct xe_vm_import *imp)
 
 	return out;
 }
-EXPORT_SYMBOL_NS_GPL(xe_vm_import_flags, "XE_VM_EXPORT");
+EXPORT_SYMBOL_NS_GPL(xe_vm_import_flags, XE_VM_EXPORT);
 
 /**
  * xe_vm_import_device() - Device of the imported VM
@@ -596,7 +596,7 @@ struct device *xe_vm_import_device(const struct xe_vm_import *imp)
 {
 	return imp->vm->xe->drm.dev;
 }
-EXPORT_SYMBOL_NS_GPL(xe_vm_import_device, "XE_VM_EXPORT");
+EXPORT_SYMBOL_NS_GPL(xe_vm_import_device, XE_VM_EXPORT);
 
 /**
  * xe_vm_import_drm_device() - DRM device of the imported VM
@@ -608,7 +608,7 @@ struct drm_device *xe_vm_import_drm_device(const struct xe_vm_import *imp)
 {
 	return &imp->vm->xe->drm;
 }
-EXPORT_SYMBOL_NS_GPL(xe_vm_import_drm_device, "XE_VM_EXPORT");
+EXPORT_SYMBOL_NS_GPL(xe_vm_import_drm_device, XE_VM_EXPORT);
 
 /* Device lock held: take @imp off the lists, to be revoked by the caller. */
 static void import_pick(struct xe_vm_import *imp, struct list_head *todo)

@@ -25,12 +25,9 @@
  * The symbols are GPL-only and live in the ``XE_VM_EXPORT`` symbol
  * namespace; a consumer module declares::
  *
- *     MODULE_IMPORT_NS("XE_VM_EXPORT");
+ *     MODULE_IMPORT_NS(XE_VM_EXPORT);
  *
- * in exactly this quoted form on every kernel: xe exports the symbols with
- * the quoted namespace, which 6.13 and later require and 6.12 records as
- * written, quotes included (a bare ``XE_VM_EXPORT`` does not match there).
- * The module builds with ``KBUILD_EXTRA_SYMBOLS`` pointing at the ``Module.symvers``
+ * and builds with ``KBUILD_EXTRA_SYMBOLS`` pointing at the ``Module.symvers``
  * of the xe module that provides them.
  *
  * Revocation: an import keeps the VM *structure* alive, never the VM's

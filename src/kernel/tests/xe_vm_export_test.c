@@ -63,8 +63,7 @@
  * a string since: the modinfo line both imports write, on every kernel.
  */
 MODULE_INFO(import_ns, "EXPORTED_FOR_KUNIT_TESTING");
-/* Ours is exported quoted on every kernel: imported the same way. */
-MODULE_IMPORT_NS("XE_VM_EXPORT");
+MODULE_IMPORT_NS(XE_VM_EXPORT);
 
 #define T (&xe_vm_export_test_ops)
 

@@ -193,4 +193,4 @@ module_misc_device(aux_misc);
 
 MODULE_DESCRIPTION("Sample auxiliary driver importing xe VMs");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS("XE_VM_EXPORT");
+MODULE_IMPORT_NS(XE_VM_EXPORT);
