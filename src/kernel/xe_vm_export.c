@@ -17,6 +17,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
+#include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_managed.h>
 #include <drm/drm_print.h>
@@ -46,7 +47,9 @@
  *
  * References: the DRM file's VM table, each export and each import hold one
  * VM reference each, so the VM structure is freed once, after the last of
- * them is dropped, in any order. None of them keeps the VM's address space:
+ * them is dropped, in any order. Exports and imports also hold a reference
+ * to the DRM device, which a VM does not, so that an import kept after
+ * unbind still finds its device when it is put. None of them keeps the VM's address space:
  * an export file never blocks &DRM_IOCTL_XE_VM_DESTROY.
  *
  * Revocation: xe calls xe_vm_export_vm_close() first thing when it closes a
@@ -95,11 +98,14 @@ static void *ve_zalloc(size_t size)
 
 static void export_free(struct xe_vm_export *exp)
 {
+	struct drm_device *drm = &exp->vm->xe->drm;
+
 	if (exp->mm)
 		mmdrop(exp->mm);
 	put_pid(exp->pid);
 	xe_vm_put(exp->vm);
 	kfree(exp);
+	drm_dev_put(drm);
 }
 
 static int export_release(struct inode *inode, struct file *file)
@@ -158,6 +164,8 @@ static struct xe_vm_export *export_alloc(struct xe_vm *vm, u32 vm_id)
 		return NULL;
 	}
 
+	/* The VM does not keep its device: an export may outlive both. */
+	drm_dev_get(&vm->xe->drm);
 	exp->vm = vm;
 	exp->vm_id = vm_id;
 	exp->pid = get_pid(task_tgid(current));
@@ -308,6 +316,7 @@ static struct xe_vm_import *import_file(struct device *dev, struct file *file)
 	if (!imp)
 		return ERR_PTR(-ENOMEM);
 
+	drm_dev_get(&vm->xe->drm);
 	imp->vm = xe_vm_get(vm);
 	imp->vm_id = exp->vm_id;
 	INIT_LIST_HEAD(&imp->vm_link);
@@ -396,12 +405,14 @@ static void import_unregister(struct xe_vm_import *imp, bool warn)
  */
 void xe_vm_import_put(struct xe_vm_import *imp)
 {
+	struct drm_device *drm;
 	struct xe_vm *vm;
 
 	if (!imp)
 		return;
 
 	vm = imp->vm;
+	drm = &vm->xe->drm;
 	import_unregister(imp, false);
 
 	mutex_lock(&vm_xd(vm)->lock);
@@ -412,6 +423,7 @@ void xe_vm_import_put(struct xe_vm_import *imp)
 
 	xe_vm_put(vm);
 	kfree(imp);
+	drm_dev_put(drm);
 }
 EXPORT_SYMBOL_NS_GPL(xe_vm_import_put, XE_VM_EXPORT);
 

@@ -587,13 +587,17 @@ static void import_vm(struct kunit *test)
 {
 	struct ve_ctx *ctx = test->priv;
 	struct xe_vm_import *imp, *imp2;
+	unsigned int dev_refs;
 	struct xe_vm *vm;
 	int fd;
 	u32 id;
 
 	vm = vm_create_assert(test, XE_VM_FLAG_LR_MODE | XE_VM_FLAG_SCRATCH_PAGE |
 			      XE_VM_FLAG_64K, &id);
+	dev_refs = kref_read(&ctx->xe->drm.ref);
 	KUNIT_ASSERT_EQ(test, do_export(ctx, id, &fd), 0);
+	/* exports and imports keep the device, which the VM does not */
+	KUNIT_EXPECT_EQ(test, kref_read(&ctx->xe->drm.ref), dev_refs + 1);
 
 	imp = xe_vm_import_get(ctx->xe->drm.dev, fd);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, imp);
@@ -618,6 +622,7 @@ static void import_vm(struct kunit *test)
 	imp2 = xe_vm_import_get(NULL, fd);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, imp2);
 	KUNIT_EXPECT_EQ(test, vm->export.imports, 2);
+	KUNIT_EXPECT_EQ(test, kref_read(&ctx->xe->drm.ref), dev_refs + 3);
 	xe_vm_import_put(imp2);
 	KUNIT_EXPECT_EQ(test, vm->export.imports, 1);
 	xe_vm_import_put(NULL);
@@ -629,6 +634,7 @@ static void import_vm(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 0);
 	xe_vm_import_put(imp);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 1);
+	KUNIT_EXPECT_EQ(test, kref_read(&ctx->xe->drm.ref), dev_refs);
 }
 
 static const struct file_operations other_fops = {
