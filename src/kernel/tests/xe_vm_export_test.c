@@ -943,6 +943,37 @@ static void revoke_on_file_close(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 2);
 }
 
+/*
+ * Registration racing the close: xe has called the hook (first thing in
+ * xe_vm_close_and_put()) but not yet closed the VM, which is still in the
+ * file's table and not yet closed for xe: registration already fails.
+ */
+static void register_races_close(struct kunit *test)
+{
+	struct ve_ctx *ctx = test->priv;
+	struct xe_vm_import *imp;
+	struct importer ti = {};
+	struct xe_vm *vm;
+	int fd;
+	u32 id;
+
+	vm = vm_create_assert(test, 0, &id);
+	KUNIT_ASSERT_EQ(test, do_export(ctx, id, &fd), 0);
+	imp = import_assert(test, fd);
+	T->vm_close(vm);
+	KUNIT_EXPECT_PTR_EQ(test, xa_load(&ctx->xef->vm.xa, id), vm);
+	KUNIT_EXPECT_NE(test, vm->size, 0);
+	KUNIT_EXPECT_EQ(test, xe_vm_import_register(imp, &importer_ops, &ti), -ENOENT);
+	KUNIT_EXPECT_TRUE(test, xe_vm_import_is_closed(imp));
+	/* nor can the VM be exported again */
+	close_sync(fd);
+	KUNIT_EXPECT_EQ(test, do_export(ctx, id, &fd), -ENOENT);
+	fake_file_close(ctx);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ti.revokes), 0);
+	xe_vm_import_put(imp);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 1);
+}
+
 /* Unbind: every importer of the device is told once, then the VMs close */
 static void revoke_on_remove(struct kunit *test)
 {
@@ -1593,6 +1624,7 @@ static struct kunit_case xe_vm_export_cases[] = {
 	KUNIT_CASE(register_banned),
 	KUNIT_CASE(revoke_on_destroy),
 	KUNIT_CASE(revoke_on_file_close),
+	KUNIT_CASE(register_races_close),
 	KUNIT_CASE(revoke_on_remove),
 	KUNIT_CASE(revoke_on_wedge),
 	KUNIT_CASE(revoke_waits),
