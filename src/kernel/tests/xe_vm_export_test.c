@@ -378,8 +378,11 @@ static void export_twice(struct kunit *test)
 	vm = vm_create_assert(test, 0, &id);
 	KUNIT_ASSERT_EQ(test, do_export(ctx, id, &fd), 0);
 	KUNIT_EXPECT_EQ(test, do_export(ctx, id, &fd2), -EEXIST);
-	/* the failed export left no reference and no second file */
+	/* the failed export's file is released (deferred in a kthread)... */
+	flush_delayed_fput();
+	/* ... and left no reference behind, nor changed the live export */
 	KUNIT_EXPECT_EQ(test, kref_read(&vm->gpuvm.kref), 2);
+	KUNIT_EXPECT_NOT_NULL(test, vm->export.export);
 
 	close_sync(fd);
 	KUNIT_ASSERT_EQ(test, do_export(ctx, id, &fd), 0);
