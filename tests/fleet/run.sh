@@ -16,6 +16,8 @@
 #      repomd.xml signatures checked with gpgv, rpm signatures with rpm -K,
 #      the apt repository served on 127.0.0.1 read by apt with signed-by=,
 #      and the metapackage's dependency chain resolved by apt.
+#   6. hosts (hosts.sh): fleet/ansible/playbook.yml on three isolated
+#      Debian roots through Ansible's chroot connection.
 #
 # Nothing is installed on the host but test dependencies (headers, tools).
 set -euo pipefail
@@ -24,6 +26,8 @@ TEST_NAME=fleet
 export TEST_NAME
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/fleet/hosts.sh
+. "$(dirname "$0")/hosts.sh"
 
 NAME=$(sed -n 's/^Name:[[:space:]]*//p' "$TOP/META")
 VERSION=$(sed -n 's/^Version:[[:space:]]*//p' "$TOP/META")
@@ -308,8 +312,6 @@ check_repo() {
 	apt_isolated apt-get -s install "$NAME-modules-amd64" >"$LOGS/apt-resolve.log" 2>&1 || true
 	check "apt resolves metapackage -> module package -> linux-image-$KVER" \
 		grep -q "$NAME-modules-$KVER : Depends: linux-image-$KVER but it is not installable or" "$LOGS/apt-resolve.log"
-	kill "$SERVER_PID" 2>/dev/null || true
-	SERVER_PID=
 	check "make repo with an unknown key fails" \
 		not env REPO_KEY=nobody@test.invalid make -s -C "$TOP" repo DIST="$WORK/dist" REPO="$WORK/badrepo"
 }
@@ -317,7 +319,7 @@ check_repo() {
 main() {
 	local start
 	start=$(date +%s)
-	need_packages dpkg-dev openssl xz-utils kmod cpio curl
+	need_packages dpkg-dev openssl xz-utils kmod cpio curl jq
 	mkdir -p "$LOGS" "$TEST_CACHE"
 	WORK=$(mktemp -d)
 	trap cleanup EXIT
@@ -332,6 +334,7 @@ main() {
 	check_signing
 	check_rpms
 	check_repo
+	check_hosts
 	log "done in $(($(date +%s) - start)) s"
 	summary
 }
