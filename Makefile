@@ -2,7 +2,9 @@
 #
 # Everything the DKMS build does at install time is done here by the same
 # programs (src/scripts/xe-vm-export-source, src/Makefile), with the cache
-# pointed into build/ so nothing is written outside the repository.
+# pointed into build/ so nothing is written outside the repository. That
+# cache is passed to src/Makefile on its command line, never exported: the
+# package installed by `make install` keeps its state in /var/lib.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -20,7 +22,7 @@ TEST_CACHE ?= /var/cache/xe-vm-export-tests
 export TEST_CACHE
 
 # Where `make module` keeps extracted bases and per-kernel work trees.
-export XE_VM_EXPORT_CACHE ?= $(BUILD)/cache
+MODULE_CACHE := $(BUILD)/cache
 
 # Default kernel: the running one when it has headers and is supported,
 # else the newest installed supported kernel.
@@ -50,7 +52,7 @@ install:
 
 module:
 	@test -n "$(KVER)" || { echo "make module: no supported kernel with headers found; pass KVER=<release>" >&2; exit 2; }
-	$(MAKE) -C src KVER=$(KVER) OUT=$(BUILD)/$(KVER) module
+	$(MAKE) -C src KVER=$(KVER) OUT=$(BUILD)/$(KVER) CACHE=$(MODULE_CACHE) module
 
 DIST_FILES = $(shell git ls-files src tests/smoke) dkms.conf META
 dist: $(DIST)/$(NAME)-$(VERSION).tar.gz

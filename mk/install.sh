@@ -3,7 +3,13 @@
 # checkout and install them with apt-get, so that DKMS builds xe for every
 # installed kernel of a supported series. When no such kernel has its
 # headers installed, the newest Debian 6.12 headers and the linux-source of
-# the same version are installed first as the default target.
+# the same version are installed first as the default target. On a fresh
+# minimal system it first installs what building the packages needs:
+# build-essential and debian/control's Build-Depends (apt-get build-dep).
+#
+# The package's state lives where the package says (/var/lib/xe-vm-export):
+# nothing of make's environment (MAKEFLAGS, a jobserver, XE_VM_EXPORT_*
+# variables a developer set) reaches apt, dpkg, dkms and the package scripts.
 #
 # Exit codes: 0 installed, 1 failed, 2 not run as root / not a dpkg system.
 set -euo pipefail
@@ -41,9 +47,12 @@ main() {
 	if ! command -v apt-get >/dev/null; then
 		die "not a Debian/Ubuntu system: build the rpm with 'make rpm' and install it with dnf" 2
 	fi
-	say "installing the build tools"
+	unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES \
+		XE_VM_EXPORT_CACHE XE_VM_EXPORT_SOURCES XE_VM_EXPORT_MODULES_DIR
+	say "installing the build tools and the packages' build dependencies"
 	apt-get update -qq
-	apt_install debhelper dh-dkms dkms make gcc xz-utils rsync git >/dev/null
+	apt_install build-essential dpkg-dev dkms xz-utils rsync git >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get build-dep -y -qq "$TOP" >/dev/null
 	"$SOURCE" default-kernel >/dev/null ||
 		install_default_target
 	say "building the packages"

@@ -35,7 +35,8 @@ main() {
 	need_packages rpm gcc make libdrm-dev pkg-config
 	rm -rf "$WORK"
 	mkdir -p "$WORK"/{SOURCES,SPECS,RPMS,SRPMS,BUILD}
-	cp "$TARBALL" "$RPM_DIR/../debian/scripts/xe-vm-export-dkms" "$WORK/SOURCES/"
+	cp "$TARBALL" "$RPM_DIR/../debian/scripts/xe-vm-export-dkms" \
+		"$RPM_DIR/xe-vm-export.install" "$WORK/SOURCES/"
 	write_spec
 	# --nodeps: the build host is not an rpm system; it has no rpm database
 	# to check BuildRequires against. Their Debian equivalents (gcc, make,

@@ -32,8 +32,10 @@ need_packages() {
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
 	log "installing test dependencies: ${missing[*]}"
-	apt-get update -qq >/dev/null
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	# Another apt (a test of another area, an admin) may hold dpkg's lock:
+	# wait for it rather than fail.
+	apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
 		--no-install-recommends "${missing[@]}" >/dev/null
 }
 
@@ -75,4 +77,31 @@ check() {
 summary() {
 	printf '%s: %d passed, %d failed\n' "${TEST_NAME:-test}" "$PASSED" "$FAILED"
 	[ "$FAILED" -eq 0 ]
+}
+
+# test_kernels [COUNT [SERIES [APT_CACHE...]]] - the test kernels, chosen
+# from what the archive offers now, never pinned: the COUNT (default 2)
+# newest <SERIES>.N+debNN-amd64 kernels (SERIES default: META's first) whose
+# linux-source-<SERIES> of exactly the headers' version the archive has,
+# printed oldest first on one line. APT_CACHE (default apt-cache) asks
+# another root, e.g. `test_kernels 2 6.12 in_root apt-cache`. When fewer
+# qualify it says so and prints those; none is an error.
+test_kernels() {
+	local count=${1:-2} series=${2:-} sources abi version found=()
+	[ -n "$series" ] || series=$(sed -n 's/^Series:[[:space:]]*//p' "$TOP/META" | awk '{ print $1 }')
+	shift $(($# > 2 ? 2 : $#))
+	[ $# -gt 0 ] || set -- apt-cache
+	sources=$("$@" madison "linux-source-$series" | awk -F'|' '{ gsub(/ /, "", $2); print $2 }')
+	while read -r abi; do
+		version=$("$@" madison "linux-headers-$abi" | awk -F'|' 'NR == 1 { gsub(/ /, "", $2); print $2 }')
+		grep -qxF -- "$version" <<<"$sources" || continue
+		found=("$abi" "${found[@]}")
+		[ ${#found[@]} -lt "$count" ] || break
+	done < <("$@" search --names-only "^linux-headers-${series//./\\.}\\.[0-9]+\\+deb[0-9]+-amd64\$" |
+		awk '{ sub(/^linux-headers-/, "", $1); print $1 }' | sort -rV)
+	[ ${#found[@]} -gt 0 ] ||
+		die "no linux-headers-$series.*-amd64 with a linux-source-$series of the same version in the archive"
+	[ ${#found[@]} -eq "$count" ] ||
+		log "only ${#found[@]} kernel(s) of Linux $series with the linux-source of the same version in the archive: testing with ${found[*]}"
+	echo "${found[*]}"
 }

@@ -67,8 +67,8 @@ build_xe() {
 	done
 	rm -rf "$out"
 	run_logged "$OUT/xe-build.log" "building the patched xe for $KVER (gcov: ${gcov[*]:-none})" \
-		env XE_VM_EXPORT_MODULES_DIR="$KCACHE/modules" XE_VM_EXPORT_CACHE="$XE_CACHE" \
-		nice -n 10 make -C "$TOP/src" -j"$KUNIT_JOBS" KVER="$KVER" OUT="$out" module "${gcov[@]}"
+		nice -n 10 make -C "$TOP/src" -j"$KUNIT_JOBS" KVER="$KVER" OUT="$out" \
+		MODULES_DIR="$KCACHE/modules" CACHE="$XE_CACHE" module "${gcov[@]}"
 	XE_KO=$out/xe.ko
 	XE_TEST_KO=$out/xe_test.ko
 	XE_WORK=$(XE_VM_EXPORT_MODULES_DIR="$KCACHE/modules" XE_VM_EXPORT_CACHE="$XE_CACHE" \

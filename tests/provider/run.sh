@@ -3,9 +3,12 @@
 # build of the patched xe with its provenance, and the DKMS tree of
 # `make dist` built by dkms in a dkms tree of the test's own.
 #
-# Never touches the host's /lib/modules, /usr/src, /var/lib/dkms: kernels are
-# presented through a modules directory of the test's (XE_VM_EXPORT_MODULES_DIR)
-# whose entries point at the installed headers, and every cache is private.
+# Never touches the host's /lib/modules, /usr/src, /var/lib/dkms,
+# /var/lib/xe-vm-export or /etc/xe-vm-export (and is not changed by them:
+# `sudo make install` may have installed the product on this host): kernels
+# are presented through a modules directory of the test's (--modules-dir)
+# whose entries point at the installed headers, and every cache and sources
+# file is private.
 set -euo pipefail
 
 TEST_NAME=check-provider
@@ -58,14 +61,14 @@ fresh_env() {
 		mkdir -p "$E/modules/$k"
 		ln -s "/usr/src/linux-headers-$k" "$E/modules/$k/build"
 	done
-	export XE_VM_EXPORT_CACHE=$E/cache XE_VM_EXPORT_SOURCES=$E/sources.conf \
-		XE_VM_EXPORT_MODULES_DIR=$E/modules
+	SOURCES_FILE=$E/sources.conf
 }
 
 # run_source ARGS... - run the provider; sets RC, OUT (stdout), ERR (stderr).
 run_source() {
 	RC=0
-	"$SOURCE" "$@" >"$E/out" 2>"$E/err" || RC=$?
+	"$SOURCE" --cache "$E/cache" --sources "$SOURCES_FILE" --modules-dir "$E/modules" \
+		"$@" >"$E/out" 2>"$E/err" || RC=$?
 	OUT=$(cat "$E/out")
 	ERR=$(cat "$E/err")
 }
@@ -110,6 +113,12 @@ test_distro_source_and_cache() {
 	run_source locate "$NEW"
 	expect "a cached base that fails its checksum is not used" 0 \
 		"does not match its checksum"
+	mkdir -p "$E/cache/bases/.$NEW.interrupted"
+	run_source prune "$NEW"
+	expect "prune drops the kernel's base and build tree, with the cache size" 0 \
+		"^xe-vm-export: $NEW removed: its xe base and build tree pruned from $E/cache \(cache [0-9.]*[KMG]? -> [0-9.]*[KMG]?\)"
+	check "after prune nothing of $NEW is left in the cache" \
+		test -z "$(find "$E/cache" -name "*$NEW*" -print -quit)"
 }
 
 test_version_mismatch_and_skip() {
@@ -119,7 +128,7 @@ test_version_mismatch_and_skip() {
 		"^xe-vm-export: skipping $OLD: no xe source for linux-6.12 $OLD_VER \(linux-source-6.12 is $NEW_VER\); to build it: apt-get install linux-source-6.12=$OLD_VER\$"
 	check "the skip is one line" test "$(echo "$ERR" | wc -l)" -eq 1
 	SKIP_LINE=$ERR
-	echo "$OLD /usr/src/linux-source-6.12.tar.xz" >"$XE_VM_EXPORT_SOURCES"
+	echo "$OLD /usr/src/linux-source-6.12.tar.xz" >"$SOURCES_FILE"
 	run_source prepare "$OLD"
 	expect "explicit source of another version refused, naming the file" 1 \
 		"/usr/src/linux-source-6.12.tar.xz is Linux ${NEW%%+*}, kernel $OLD needs ${OLD%%+*}"
@@ -129,14 +138,14 @@ test_version_mismatch_and_skip() {
 
 test_explicit_source_then_cache() {
 	fresh_env explicit
-	echo "# admin's sources" >"$XE_VM_EXPORT_SOURCES"
-	echo "$OLD $OLD_TARBALL" >>"$XE_VM_EXPORT_SOURCES"
+	echo "# admin's sources" >"$SOURCES_FILE"
+	echo "$OLD $OLD_TARBALL" >>"$SOURCES_FILE"
 	run_source prepare "$OLD"
 	expect "config provider: explicit tarball for $OLD" 0 "xe base from explicit $OLD_TARBALL"
 	check "provenance of $OLD's base names the tarball and its sha256" \
 		grep -q "^origin_sha256=$(sha256sum "$OLD_TARBALL" | cut -d' ' -f1)\$" \
 		"$E/cache/bases/$OLD/provenance"
-	: >"$XE_VM_EXPORT_SOURCES"
+	: >"$SOURCES_FILE"
 	run_source prepare "$OLD"
 	expect "after the source is gone, $OLD is still served from the cache" 0 \
 		"xe base from explicit $OLD_TARBALL \(cached\)"
@@ -153,8 +162,16 @@ test_kernel_tree() {
 	ln -s "$tree" "$E/modules/$OLD/source"
 	run_source prepare "$OLD"
 	expect "kernel-tree provider: $OLD from <modules>/$OLD/source" 0 "xe base from kernel tree $tree"
+	find "$tree/drivers/gpu/drm/xe" -name '*.c' -delete
+	rm -rf "$E/cache"
+	run_source check "$OLD"
+	expect "a kernel-devel style tree (no xe .c files) is not a source: skip line" 77 \
+		"^xe-vm-export: skipping $OLD: no xe source for linux-6.12 $OLD_VER"
+	echo "$OLD $tree" >"$SOURCES_FILE"
+	run_source prepare "$OLD"
+	expect "an explicit kernel-devel style tree is refused by name" 1 \
+		"$tree is not a full kernel source tree"
 	rm -rf "$tree/drivers/gpu/drm/xe"
-	echo "$OLD $tree" >"$XE_VM_EXPORT_SOURCES"
 	run_source prepare "$OLD"
 	expect "an explicit tree without drivers/gpu/drm/xe is refused by name" 1 \
 		"$tree is not a kernel source tree with xe"
@@ -166,14 +183,14 @@ test_bad_inputs() {
 	fresh_env bad
 	bogus=$E/not-a-kernel.tar.gz
 	tar -czf "$bogus" -C "$TOP" META
-	echo "$NEW $bogus" >"$XE_VM_EXPORT_SOURCES"
+	echo "$NEW $bogus" >"$SOURCES_FILE"
 	run_source prepare "$NEW"
 	expect "a tarball that is not a kernel source is refused by name" 1 \
 		"$bogus is not a kernel source with xe"
-	echo "$NEW $E/missing.tar.xz" >"$XE_VM_EXPORT_SOURCES"
+	echo "$NEW $E/missing.tar.xz" >"$SOURCES_FILE"
 	run_source prepare "$NEW"
 	expect "a missing explicit source is refused by name" 1 "$E/missing.tar.xz .* does not exist"
-	echo "$NEW $TOP/META" >"$XE_VM_EXPORT_SOURCES"
+	echo "$NEW $TOP/META" >"$SOURCES_FILE"
 	run_source prepare "$NEW"
 	expect "a plain file is refused by name" 1 "$TOP/META is neither a directory nor"
 	run_source check 6.1.0-47-amd64
@@ -184,6 +201,17 @@ test_bad_inputs() {
 	run_source check 6.12.99-not-installed
 	expect "no headers: skip with the install command" 77 \
 		"apt-get install linux-headers-6.12.99-not-installed"
+	mkdir -p "$E/noxe"
+	touch "$E/noxe/Makefile"
+	echo "# CONFIG_DRM_XE is not set" >"$E/noxe/.config"
+	run_source --kdir "$E/noxe" check "$NEW"
+	expect "xe not enabled in the kernel's config (--kdir): skip" 77 \
+		"^xe-vm-export: skipping $NEW: xe is not enabled in its configuration"
+	echo "$NEW" >"$SOURCES_FILE"
+	run_source check "$NEW"
+	expect "a broken sources line is an error, not a skip" 1 "no source path given for $NEW"
+	run_source --bogus check "$NEW"
+	expect "unknown option: usage error" 2 "unknown option '--bogus'"
 	run_source
 	expect "no command: usage error" 2 "missing command"
 	run_source frobnicate "$NEW"
@@ -202,7 +230,6 @@ modinfo_field() {
 test_real_build() {
 	local ko=$TOP/build/$NEW/xe.ko base prov
 
-	unset XE_VM_EXPORT_SOURCES XE_VM_EXPORT_MODULES_DIR XE_VM_EXPORT_CACHE
 	run_logged "$WORK/module-$NEW.log" "make module KVER=$NEW (real build of the patched xe)" \
 		make -C "$TOP" module KVER="$NEW" || { fail "make module KVER=$NEW"; return; }
 	ok "make module KVER=$NEW built $(stat -c %s "$ko") bytes"
@@ -235,9 +262,16 @@ test_dkms_build() {
 	tarball=$(make -s -C "$TOP" dist >/dev/null && echo "$TOP/dist/xe-vm-export-$version.tar.gz")
 	tar -xzf "$tarball" -C "$d/src"
 	export mok_signing_key=$d/key/mok.key mok_certificate=$d/key/mok.pub
-	# The same cache as `make module`: the upgrade path, a rebuild of the
-	# project's files only.
-	export XE_VM_EXPORT_CACHE=$TOP/build/cache
+	# The DKMS build uses the package's paths whatever the environment; the
+	# test's copy points them at the same cache as `make module` (the
+	# upgrade path, a rebuild of the project's files only) and at an empty
+	# sources file, never at the host's.
+	: >"$d/sources.conf"
+	sed -i -e "s|^readonly SYSTEM_CACHE=.*|readonly SYSTEM_CACHE=$TOP/build/cache|" \
+		-e "s|^readonly SYSTEM_SOURCES=.*|readonly SYSTEM_SOURCES=$d/sources.conf|" \
+		"$d/src/xe-vm-export-$version/scripts/xe-vm-export-source"
+	# ... and a caller's environment does not move them.
+	export XE_VM_EXPORT_CACHE=$d/not-this-cache
 	dkms_() { dkms "$@" --dkmstree "$d/tree" --sourcetree "$d/src" --installtree "$d/install"; }
 	run_logged "$d/add.log" "dkms add" dkms_ add -m xe-vm-export -v "$version" ||
 		{ fail "dkms add"; return; }
@@ -256,10 +290,19 @@ test_dkms_build() {
 	rc=0
 	dkms_ build -m xe-vm-export -v "$version" -k "$OLD" >"$d/build-$OLD.log" 2>&1 || rc=$?
 	check "dkms build for $OLD (no source) exits 77" test "$rc" -eq 77
-	check "dkms build for $OLD prints the skip line" \
-		grep -q "^xe-vm-export: skipping $OLD: .* to build it: apt-get install linux-source-6.12=$OLD_VER" \
-		"$d/build-$OLD.log"
-	unset mok_signing_key mok_certificate
+	check "dkms build for $OLD (no source) is not a build failure" \
+		bash -c "! grep -q 'Bad return status' '$d/build-$OLD.log'"
+	rc=0
+	echo "$OLD $d/missing.tar.xz" >"$d/sources.conf"
+	dkms_ build -m xe-vm-export -v "$version" -k "$OLD" >"$d/broken-$OLD.log" 2>&1 || rc=$?
+	check "a broken sources line is a failed dkms build (exit $rc), not a skip" \
+		test "$rc" -ne 0 -a "$rc" -ne 77
+	check "the provider's error is in dkms's make.log" grep -q "$d/missing.tar.xz (source of $OLD) does not exist" \
+		"$d/tree/xe-vm-export/$version/build/make.log"
+	: >"$d/sources.conf"
+	check "the DKMS build ignored XE_VM_EXPORT_CACHE from its environment" \
+		test ! -e "$d/not-this-cache"
+	unset mok_signing_key mok_certificate XE_VM_EXPORT_CACHE
 }
 
 main() {
