@@ -13,7 +13,6 @@ meta = $(shell sed -n 's/^$(1):[[:space:]]*//p' META)
 NAME := $(call meta,Name)
 VERSION := $(call meta,Version)
 SERIES := $(call meta,Series)
-TEST_KERNELS := $(call meta,Test-Kernels)
 
 TOP := $(CURDIR)
 BUILD := $(TOP)/build

@@ -3,20 +3,24 @@
 # make check-qemu: the built xe and the sample consumer loaded into Debian's
 # own kernel under qemu (TCG), from a busybox initramfs made by the test
 # (tests/qemu/run.sh). Reuses build/<kernel>/xe.ko while it is newer than
-# the sources, else builds it with `make module`.
+# the sources, else builds it with `make module`. The kernels are chosen when
+# the check runs, from what the archive offers (tests/lib.sh test_kernels):
+# the newest is the guest, the oldest the other kernel of the refused probe;
+# QEMU_KVER= and QEMU_OTHER_KVER= choose others.
 
-QEMU_KVER ?= $(lastword $(TEST_KERNELS))
-QEMU_OTHER_KVER ?= $(firstword $(TEST_KERNELS))
-QEMU_XE := $(BUILD)/$(QEMU_KVER)/xe.ko
+QEMU_KVER ?=
+QEMU_OTHER_KVER ?=
 
 CHECKS += check-qemu
 HELP_LINES += "make check-qemu               built xe + sample consumer loaded into Debian 12 kernel in qemu"
 
 .PHONY: check-qemu
 
-check-qemu: $(QEMU_XE)
-	QEMU_KVER=$(QEMU_KVER) QEMU_OTHER_KVER=$(QEMU_OTHER_KVER) XE_KO=$(QEMU_XE) \
+check-qemu:
+	read -r -a kvers <<<"$$(. tests/lib.sh && test_kernels 2)" && \
+	kver=$(or $(QEMU_KVER),$${kvers[-1]}) && \
+	xe=$(BUILD)/$$kver/xe.ko && \
+	if [ ! -f "$$xe" ] || [ -n "$$(find src -path src/samples -prune -o -newer "$$xe" -type f -print -quit)" ]; then \
+		$(MAKE) module KVER=$$kver; fi && \
+	QEMU_KVER=$$kver QEMU_OTHER_KVER=$(or $(QEMU_OTHER_KVER),$${kvers[0]}) XE_KO=$$xe \
 		tests/qemu/run.sh
-
-$(QEMU_XE): $(wildcard $(filter-out src/samples/%,$(shell git ls-files src)))
-	$(MAKE) module KVER=$(QEMU_KVER)

@@ -13,7 +13,7 @@ TEST_NAME=bench
 
 SOURCE_TREE=$TOP/src
 WORK=$TOP/build/bench
-read -r -a KERNELS <<<"$(sed -n 's/^Test-Kernels:[[:space:]]*//p' "$TOP/META")"
+read -r -a KERNELS <<<"$(test_kernels 2)"
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 secs() { printf '%d.%03d s' $(($1 / 1000)) $(($1 % 1000)); }

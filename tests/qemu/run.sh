@@ -13,7 +13,8 @@
 # package's initramfs handling holds and loads the patched xe.
 #
 # Environment (all optional):
-#   QEMU_KVER        guest kernel (default: newest META Test-Kernels)
+#   QEMU_KVER        guest kernel (default: the newest of tests/lib.sh's
+#                    test_kernels, chosen from the archive)
 #   QEMU_OTHER_KVER  kernel the refused probe is built for (default: oldest)
 #   XE_KO            the xe to test (default build/$QEMU_KVER/xe.ko)
 #   AUX_KO           the sample consumer (default: built here from
@@ -35,10 +36,6 @@ TEST_NAME=check-qemu
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=tests/qemu/lib-qemu.sh
 . "$TOP/tests/qemu/lib-qemu.sh"
-
-test_kernels() {
-	sed -n 's/^Test-Kernels:[[:space:]]*//p' "$TOP/META"
-}
 
 KVER=${QEMU_KVER:-$(test_kernels | awk '{ print $NF }')}
 OTHER_KVER=${QEMU_OTHER_KVER:-$(test_kernels | awk '{ print $1 }')}

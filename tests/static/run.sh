@@ -11,7 +11,8 @@ TEST_NAME=check-static
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-KVER=$(sed -n 's/^Test-Kernels:.* //p' "$TOP/META")
+# The newest test kernel the archive offers (tests/lib.sh), as check-provider.
+KVER=$(test_kernels 2 | awk '{ print $NF }')
 CHECKPATCH_DIR=$TEST_CACHE/checkpatch
 
 # fetch_checkpatch - checkpatch.pl and its data files from linux-source.
