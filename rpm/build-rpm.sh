@@ -36,7 +36,7 @@ main() {
 	rm -rf "$WORK"
 	mkdir -p "$WORK"/{SOURCES,SPECS,RPMS,SRPMS,BUILD}
 	cp "$TARBALL" "$RPM_DIR/../debian/scripts/xe-vm-export-dkms" \
-		"$RPM_DIR/xe-vm-export.install" "$WORK/SOURCES/"
+		"$RPM_DIR/kernel-install-plugin.sh" "$WORK/SOURCES/"
 	write_spec
 	# --nodeps: the build host is not an rpm system; it has no rpm database
 	# to check BuildRequires against. Their Debian equivalents (gcc, make,
