@@ -86,10 +86,10 @@ install_series() {
 test_provider() {
 	local s=$1 t0
 
+	rm -rf "$TOP/build/cache/bases/$K"
 	run_in_root "$SOURCE" locate "$K"
 	expect "$s: provider serves $K from linux-source-$s $V" 0 \
 		"^$K: linux-source: linux-source-$s $V\$"
-	rm -rf "$TOP/build/cache/bases/$K"
 	t0=$(now_ms)
 	run_in_root "$SOURCE" prepare "$K"
 	expect "$s: prepare $K, fresh extraction ($(($(now_ms) - t0)) ms)" 0 "/build/cache/build/$K\$"
@@ -194,19 +194,21 @@ test_consumer() {
 }
 
 # bench_size SERIES - the module as DKMS installs it (strip -g, xz) against
-# the in-tree xe.ko.xz of the same kernel (from its linux-image package,
-# downloaded into the cached apt archives). XE_SERIES_BENCH=1 only.
+# the in-tree xe.ko.xz of the same kernel, from its modules package
+# (Debian 13's 7.x kernels: linux-modules-<abi>; linux-image-<abi> only
+# depends on it), downloaded into the cached apt archives.
+# XE_SERIES_BENCH=1 only.
 bench_size() {
-	local s=$1 d=$WORK/bench-$K deb ours intree
+	local s=$1 d=$WORK/bench-$K pkg=linux-modules-$K deb ours intree
 
 	rm -rf "$d"
 	mkdir -p "$d"
-	deb=$(find "$APT_ARCHIVES" -name "linux-image-${K}_*.deb" | head -n1)
+	deb=$(find "$APT_ARCHIVES" -name "${pkg}_*.deb" | head -n1)
 	if [ -z "$deb" ]; then
-		run_logged "$WORK/logs/image-$K.log" "downloading linux-image-$K (in-tree xe.ko.xz)" \
-			in_root sh -c "cd /var/cache/apt/archives && apt-get download -t trixie-backports linux-image-$K" ||
-			{ fail "$s: download linux-image-$K"; return; }
-		deb=$(find "$APT_ARCHIVES" -name "linux-image-${K}_*.deb" | head -n1)
+		run_logged "$WORK/logs/modules-$K.log" "downloading $pkg (in-tree xe.ko.xz)" \
+			in_root sh -c "cd /var/cache/apt/archives && apt-get download -t trixie-backports $pkg" ||
+			{ fail "$s: download $pkg"; return; }
+		deb=$(find "$APT_ARCHIVES" -name "${pkg}_*.deb" | head -n1)
 	fi
 	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$d" --wildcards '*/drivers/gpu/drm/xe/xe.ko*'
 	intree=$(find "$d" -name 'xe.ko*' -printf '%s\n' | head -n1)
