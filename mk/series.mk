@@ -9,7 +9,13 @@
 
 SERIES_7 := $(filter 7.%,$(SERIES))
 
+# The Debian 13 root comes from tests/packaging/root.sh's suite support
+# (root_create NAME trixie backports, root_kernels); until that is on the
+# branch, check-series stays out of `make check` and says why when run.
+SERIES_ROOT_READY := $(shell grep -qs '^root_kernels()' tests/packaging/root.sh && echo yes)
+ifeq ($(SERIES_ROOT_READY),yes)
 CHECKS += check-series
+endif
 HELP_LINES += "make check-series             7.2: provider, build, provenance, sparse/W=1, checkpatch (Debian 13 root)"
 HELP_LINES += "make check-series-full        the same for every 7.x series ($(SERIES_7))"
 HELP_LINES += "make check-full               make check, then the heavier layers (check-series-full)"

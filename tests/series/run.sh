@@ -27,6 +27,9 @@ TEST_NAME=check-series
 # shellcheck source=tests/packaging/root.sh
 . "$TOP/tests/packaging/root.sh"
 
+declare -F root_kernels >/dev/null ||
+	die "tests/packaging/root.sh has no Debian 13 roots yet (root_create NAME trixie backports, root_kernels)"
+
 SERIES_LIST=${XE_SERIES:-7.2}
 WORK=$TOP/build/series
 SOURCE=$TOP/src/scripts/xe-vm-export-source
