@@ -1,11 +1,13 @@
 #!/bin/bash
 # lifecycle.sh - the DKMS package's life on a Debian 12 host, in an isolated
-# root (never the host): install with two kernels present (6.12.113 built,
-# 6.1 skipped), kernel upgrade (6.12.117 headers and source), package upgrade
-# (both rebuilt, 6.12.113's base from the cache), remove; then the rpm's
+# root (never the host): install with two kernels present (K_OLD built,
+# 6.1 skipped), kernel upgrade (K_NEW headers and source), package upgrade
+# (both rebuilt, K_OLD's base from the cache), remove; then the rpm's
 # scriptlets against the same dkms, purge, and the prebuilt kmod-deb.
+# K_NEW and K_OLD are the two newest 6.12 kernels the archive offers with a
+# linux-source-6.12 of the same version, chosen when the test runs.
 #
-# xe is compiled twice in all (6.12.113 at install, 6.12.117 at the kernel
+# xe is compiled twice in all (K_OLD at install, K_NEW at the kernel
 # upgrade); the package upgrade and the rpm rebuild from the provider's
 # per-kernel build trees. Timings go to $TEST_CACHE/packaging/timings.
 #
@@ -19,7 +21,6 @@ TEST_NAME=lifecycle
 . "$(dirname "$0")/root.sh"
 
 readonly NAME=xe-vm-export
-readonly K_OLD=6.12.113+deb12-amd64 K_NEW=6.12.117+deb12-amd64
 LOGS=$PKG_CACHE/logs/lifecycle
 TIMINGS=$PKG_CACHE/timings
 
@@ -75,12 +76,20 @@ kernel_6_1() {
 		awk '{print $1}' | sort -V | tail -n1
 }
 
+choose_kernels() {
+	local ks=()
+	mapfile -t ks < <(root_kernels 6.12)
+	[ ${#ks[@]} -ge 2 ] || die "the archive offers ${#ks[@]} 6.12 kernels with their linux-source; 2 needed"
+	K_NEW=${ks[0]} K_OLD=${ks[1]}
+	log "kernels: $K_OLD at install, $K_NEW at the kernel upgrade"
+}
+
 step_kernels() {
 	K61=$(kernel_6_1 | sed 's/^linux-headers-//')
 	[ -n "$K61" ] || die "no linux-headers-6.1.0-*-amd64 in the archive"
-	root_apt "$LOGS/kernels.log" "headers of $K_OLD and $K61, linux-source of $K_OLD" \
-		install "linux-headers-$K_OLD" "linux-headers-$K61" \
-		"linux-source-6.12=$(source_version "$K_OLD")"
+	root_apt "$LOGS/kernels.log" "images of $K_OLD and $K_NEW, headers of $K_OLD and $K61, linux-source of $K_OLD" \
+		install "linux-image-$K_OLD" "linux-image-$K_NEW" "linux-headers-$K_OLD" \
+		"linux-headers-$K61" "linux-source-6.12=$(source_version "$K_OLD")"
 }
 
 step_install() {
@@ -95,8 +104,8 @@ step_install() {
 	expect_ours "$K_OLD" "$v" install
 	in_root modinfo -k "$K_OLD" xe | grep -E '^(filename|version|signer|xe_vm_export_)' \
 		>"$LOGS/modinfo-install.txt" || true
-	check "install: provenance: $K_OLD's xe was built from 6.12.113's source" \
-		grep -q '6\.12\.113' <<<"$(in_root modinfo -k "$K_OLD" -F xe_vm_export_base xe)"
+	check "install: provenance: $K_OLD's xe was built from ${K_OLD%%+*}'s source" \
+		grep -qF "${K_OLD%%+*}" <<<"$(in_root modinfo -k "$K_OLD" -F xe_vm_export_base xe)"
 	SKIP_LINE=$(grep -m1 "^$NAME: skipping $K61: " "$LOGS/install.log" || true)
 	check "install: $K61 skipped with one clear line" test -n "$SKIP_LINE"
 	check "install: nothing installed for $K61" test -z "$(dkms_state "$K61" | grep installed)"
@@ -150,8 +159,8 @@ step_package_upgrade() {
 	# the provider says when it reused it from its cache.
 	check "package upgrade: $K_OLD's base came from the cache (its linux-source is gone)" \
 		grep -q "$K_OLD: xe base from .* (cached)" "$LOGS/upgrade.log"
-	check "package upgrade: ... and is still 6.12.113's source" \
-		grep -q '6\.12\.113' <<<"$(in_root modinfo -k "$K_OLD" -F xe_vm_export_base xe)"
+	check "package upgrade: ... and is still ${K_OLD%%+*}'s source" \
+		grep -qF "${K_OLD%%+*}" <<<"$(in_root modinfo -k "$K_OLD" -F xe_vm_export_base xe)"
 	# Keep a DKMS-built module for the kmod-deb step.
 	cp "$ROOT/var/lib/dkms/$NAME/$v/$K_NEW/x86_64/module/"xe.ko* "$WORK/"
 }
@@ -247,8 +256,9 @@ main() {
 	mkdir -p "$LOGS"
 	: >"$TIMINGS"
 	WORK=$(mktemp -d)
-	root_create lifecycle
+	root_create lifecycle bookworm
 	trap 'root_destroy; rm -rf "$WORK"' EXIT
+	choose_kernels
 	local step
 	# Each step needs the state the previous ones left: the first one that
 	# cannot go on stops the sequence.

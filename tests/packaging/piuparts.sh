@@ -23,7 +23,7 @@ base_tgz() {
 		run_logged "$LOGS/mmdebstrap.log" "mmdebstrap: piuparts base -> $out" \
 			mmdebstrap --variant=minbase \
 			--include="$(IFS=,; echo "${BASE_PACKAGES[*]}")" \
-			bookworm "$out.tmp.tar.gz" "$(root_sources)" >&2
+			bookworm "$out.tmp.tar.gz" "$(root_sources_file bookworm)" >&2
 		mv "$out.tmp.tar.gz" "$out"
 	fi
 	echo "$out"

@@ -1,64 +1,109 @@
 # shellcheck shell=bash
-# The isolated Debian 12 root of the packaging tests. Source it after
-# tests/lib.sh. Nothing of the product is ever installed on the host: the
-# tests install, upgrade and remove it in a root made here, chroot into it,
-# and unmount and delete it when they end.
+# Isolated Debian roots for the tests (Debian 12 bookworm, Debian 13 trixie,
+# optionally with trixie-backports). Source it after tests/lib.sh. Nothing
+# of the product is ever installed on the host: the tests install, upgrade
+# and remove it in a root made here, chroot into it, and unmount and delete
+# it when they end.
 #
-#   ROOT_TARBALL  cached base root (mmdebstrap), rebuilt when missing or when
-#                 its package list changes
-#   ROOT          the root in use (root_create)
-#   APT_ARCHIVES  downloaded .debs, kept across runs, bound into the root
+# API (the packaging, smoke and series tests use it):
+#   root_create NAME SUITE [backports]
+#                 a fresh root $PKG_CACHE/roots/NAME from SUITE's cached base
+#                 (bookworm | trixie), its apt sources written for SUITE (and
+#                 SUITE-backports when asked), mounted, apt indexes fresh.
+#                 Sets ROOT, ROOT_SUITE, ROOT_BACKPORTS; root_destroy on EXIT.
+#   in_root CMD...             run CMD in the root, clean environment
+#   root_apt LOG DESC ARGS...  apt-get -y ARGS in the root, logged
+#   root_copy FILE...          copy into the root's /tmp/pkgs, print the paths
+#   root_kernels SERIES        the kernels (ABIs, newest first) of SERIES that
+#                              the root's archive offers with a linux-source
+#                              of the same version (chosen at run time)
+#   root_destroy               unmount and delete (KEEP_ROOT=1 keeps it)
+#
+#   PKG_CACHE     $TEST_CACHE/packaging
+#   APT_ARCHIVES  downloaded .debs, kept across runs, bound into every root
+#   XE_TEST_DEBIAN_MIRROR, XE_TEST_SECURITY_MIRROR
+#                 the archives (default: deb.debian.org, as on the host)
+#
+# The base tarball of a suite ($PKG_CACHE/debianNN-root-KEY.tar) holds the
+# build tools and dkms, no kernel: the tests choose their kernels from the
+# archive when they run. KEY hashes the suite, its package list and its
+# sources, so a change to either makes a new base.
 
 PKG_CACHE=$TEST_CACHE/packaging
 APT_ARCHIVES=$PKG_CACHE/apt-archives
 ROOT=''
+export ROOT_SUITE='' ROOT_BACKPORTS=''
 ROOT_MOUNTS=()
 
-# The kernels the base carries as images; their headers and linux-source are
-# installed by the tests, since that is what triggers the builds.
-ROOT_IMAGES=(linux-image-6.12.113+deb12-amd64 linux-image-6.12.117+deb12-amd64)
 ROOT_PACKAGES=(build-essential dkms kmod xz-utils rsync patch openssl zstd
-	initramfs-tools rpm "${ROOT_IMAGES[@]}")
+	initramfs-tools rpm)
 
-# root_sources - the host's Debian sources (the root uses the same
-# archives), or $XE_TEST_APT_SOURCES.
-root_sources() {
-	local f
-	for f in "${XE_TEST_APT_SOURCES:-}" /etc/apt/sources.list.d/debian.sources \
-		/etc/apt/sources.list; do
-		[ -n "$f" ] && [ -s "$f" ] && { echo "$f"; return 0; }
-	done
-	die "no Debian apt sources found; set XE_TEST_APT_SOURCES=<file>"
+XE_TEST_DEBIAN_MIRROR=${XE_TEST_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+XE_TEST_SECURITY_MIRROR=${XE_TEST_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+
+# root_suite_number SUITE - 12 or 13 (the base tarball's name).
+root_suite_number() {
+	case $1 in
+	bookworm) echo 12 ;;
+	trixie) echo 13 ;;
+	*) die "unknown suite $1 (bookworm, trixie)" ;;
+	esac
 }
 
-root_tarball() {
+# root_sources SUITE [backports] - the root's apt sources (deb822) on stdout.
+root_sources() {
+	local suite=$1 keys=/usr/share/keyrings/debian-archive-keyring.gpg
+	root_suite_number "$suite" >/dev/null
+	printf 'Types: deb\nURIs: %s\nSuites: %s %s-updates\nComponents: main\nSigned-By: %s\n\n' \
+		"$XE_TEST_DEBIAN_MIRROR" "$suite" "$suite" "$keys"
+	printf 'Types: deb\nURIs: %s\nSuites: %s-security\nComponents: main\nSigned-By: %s\n' \
+		"$XE_TEST_SECURITY_MIRROR" "$suite" "$keys"
+	[ "${2:-}" != backports ] ||
+		printf '\nTypes: deb\nURIs: %s\nSuites: %s-backports\nComponents: main\nSigned-By: %s\n' \
+			"$XE_TEST_DEBIAN_MIRROR" "$suite" "$keys"
+}
+
+# root_sources_file SUITE [backports] - the same in a file (for mmdebstrap
+# and piuparts); prints its path.
+root_sources_file() {
+	local f=$PKG_CACHE/sources/$1${2:+-$2}.sources
+	mkdir -p "${f%/*}"
+	root_sources "$@" >"$f"
+	echo "$f"
+}
+
+root_tarball() { # SUITE
 	local key
-	key=$(printf '%s\n' "${ROOT_PACKAGES[@]}" v1 | sha256sum | cut -c1-12)
-	echo "$PKG_CACHE/debian12-root-$key.tar"
+	key=$(printf '%s\n' "$1" "${ROOT_PACKAGES[@]}" "$(root_sources "$1")" v2 |
+		sha256sum | cut -c1-12)
+	echo "$PKG_CACHE/debian$(root_suite_number "$1")-root-$key.tar"
 }
 
 # The base: xe in every initramfs (so the tests see the initramfs follow the
-# module; listed before the images are installed, in a file no package owns,
-# so each initramfs is made once), no service started by package scripts.
-root_build_tarball() {
-	local out=$1 tmp=${1%.tar}.tmp.tar
+# module; in a file no package owns), initramfs images of xe and what it
+# needs only (made in seconds, never from the host's modules: MODULES=dep
+# would look at the host), no service started by package scripts.
+root_build_tarball() { # SUITE OUT
+	local suite=$1 out=$2 tmp=${2%.tar}.tmp.tar
 	need_packages mmdebstrap
 	mkdir -p "$PKG_CACHE"
 	rm -rf "$tmp"
 	# The hooks are shell run by mmdebstrap, $1 being the root.
 	# shellcheck disable=SC2016
-	run_logged "$PKG_CACHE/mmdebstrap.log" "mmdebstrap: Debian 12 root -> $out" \
+	run_logged "$PKG_CACHE/logs/mmdebstrap-$suite.log" "mmdebstrap: $suite root -> $out" \
 		mmdebstrap --variant=apt --include="$(IFS=,; echo "${ROOT_PACKAGES[*]}")" \
-		--setup-hook='mkdir -p "$1/usr/share/initramfs-tools/modules.d"' \
+		--setup-hook='mkdir -p "$1/usr/share/initramfs-tools/modules.d" "$1/etc/initramfs-tools/conf.d"' \
 		--setup-hook='echo xe >"$1/usr/share/initramfs-tools/modules.d/xe-vm-export-tests"' \
+		--setup-hook='echo MODULES=list >"$1/etc/initramfs-tools/conf.d/xe-vm-export-tests"' \
 		--customize-hook='printf "#!/bin/sh\nexit 101\n" >"$1/usr/sbin/policy-rc.d"; chmod +x "$1/usr/sbin/policy-rc.d"' \
-		bookworm "$tmp" "$(root_sources)"
+		"$suite" "$tmp" "$(root_sources_file "$suite")"
 	mv "$tmp" "$out"
 }
 
+# root_ensure_tarball SUITE - sets ROOT_TARBALL, building it when missing.
 root_ensure_tarball() {
-	ROOT_TARBALL=$(root_tarball)
-	[ -s "$ROOT_TARBALL" ] || root_build_tarball "$ROOT_TARBALL"
+	ROOT_TARBALL=$(root_tarball "$1")
+	[ -s "$ROOT_TARBALL" ] || root_build_tarball "$1" "$ROOT_TARBALL"
 }
 
 root_mount() { # TYPE-OR-BIND SOURCE TARGET-IN-ROOT
@@ -72,24 +117,25 @@ root_mount() { # TYPE-OR-BIND SOURCE TARGET-IN-ROOT
 	ROOT_MOUNTS+=("$dst")
 }
 
-# root_create NAME - a fresh root from the base, mounted, apt indexes fresh.
-# root_destroy runs on EXIT.
+# root_create NAME SUITE [backports] - see the top of this file.
 root_create() {
-	root_ensure_tarball
-	ROOT=$PKG_CACHE/roots/$1
+	local name=$1 suite=${2:-bookworm} bp=${3:-}
+	[ -z "$bp" ] || [ "$bp" = backports ] || die "root_create: third argument: backports or nothing"
+	root_ensure_tarball "$suite"
+	root_destroy
+	ROOT=$PKG_CACHE/roots/$name ROOT_SUITE=$suite ROOT_BACKPORTS=$bp
 	trap root_destroy EXIT
 	root_destroy
 	mkdir -p "$ROOT" "$APT_ARCHIVES/partial"
-	log "extracting the base root into $ROOT"
+	log "extracting the $suite base root into $ROOT"
 	tar -C "$ROOT" -xf "$ROOT_TARBALL"
-	# Initramfs images of xe and what it needs only: made in seconds, and
-	# never from the host's modules (MODULES=dep would look at the host).
-	echo MODULES=list >"$ROOT/etc/initramfs-tools/conf.d/xe-vm-export-tests"
+	rm -f "$ROOT/etc/apt/sources.list"
+	root_sources "$suite" "$bp" >"$ROOT/etc/apt/sources.list.d/debian.sources"
 	root_mount proc proc /proc
 	root_mount sysfs sys /sys
 	root_mount bind /dev /dev
 	root_mount bind "$APT_ARCHIVES" /var/cache/apt/archives
-	run_logged "$PKG_CACHE/logs/apt-update.log" "apt-get update in the root" \
+	run_logged "$PKG_CACHE/logs/apt-update-$name.log" "apt-get update in the $suite${bp:+ +$bp} root" \
 		in_root apt-get update
 }
 
@@ -133,4 +179,30 @@ root_copy() {
 		cp "$f" "$ROOT/tmp/pkgs/"
 		echo "/tmp/pkgs/${f##*/}"
 	done
+}
+
+# root_versions PKG - the versions of PKG the root's archive offers.
+root_versions() {
+	in_root apt-cache madison "$1" 2>/dev/null | awk -F' *[|] *' '{ print $2 }' | sort -u
+}
+
+# root_kernels SERIES - the amd64 kernel ABIs of SERIES (6.12 -> 6.12.117+deb13-amd64)
+# whose linux-source-SERIES of the very same version the root's archive
+# offers, newest first, one per line (empty when none).
+root_kernels() {
+	local series=$1 re abi v sources
+	re="^linux-headers-${series//./\\.}\\.[0-9]+\\+deb[0-9]+-amd64\$"
+	sources=$(root_versions "linux-source-$series")
+	in_root apt-cache search --names-only "$re" | awk '{ print $1 }' |
+		while read -r abi; do
+			for v in $(root_versions "$abi"); do
+				grep -qxF "$v" <<<"$sources" && echo "${abi#linux-headers-}"
+			done
+		done | sort -Vru
+}
+
+# root_headers_version ABI - the version of linux-headers-ABI (that of its
+# linux-source too).
+root_headers_version() {
+	root_versions "linux-headers-$1" | sort -V | tail -n1
 }
