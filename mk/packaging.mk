@@ -25,12 +25,15 @@ kmod-deb kmod-rpm: kmod-%:
 	$(if $(filter deb,$*),debian/pkgtools/build-kmod-deb.sh,rpm/build-kmod-rpm.sh) \
 		"$(KVER)" "$(KMOD_KO)" $(DIST) $(SIGN_KEY) $(SIGN_CERT)
 
+# The suites whose isolated roots the lifecycle runs in (tests/packaging/root.sh).
+PACKAGES_SUITES ?= bookworm trixie
+
 check-packages:
-	tests/packaging/run.sh
+	PACKAGES_SUITES="$(PACKAGES_SUITES)" tests/packaging/run.sh
 
 CHECKS += check-packages
 HELP_LINES += "make deb                      Debian packages: DKMS, headers, smoke tests, in dist/"
 HELP_LINES += "make rpm                      rpm packages: DKMS, headers, smoke tests, SRPM, in dist/"
 HELP_LINES += "make kmod-deb KVER=kernel     prebuilt module package for one kernel, in dist/"
 HELP_LINES += "make kmod-rpm KVER=kernel     the same as an rpm. KO=xe.ko, SIGN_KEY=, SIGN_CERT="
-HELP_LINES += "make check-packages           build, lint, install, upgrade, remove in an isolated root"
+HELP_LINES += "make check-packages           build, lint, install, upgrade, remove in Debian 12 and 13 roots (PACKAGES_SUITES=)"

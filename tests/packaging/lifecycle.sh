@@ -1,17 +1,30 @@
 #!/bin/bash
-# lifecycle.sh - the DKMS package's life on a Debian 12 host, in an isolated
-# root (never the host): install with two kernels present (K_OLD built,
-# 6.1 skipped), kernel upgrade (K_NEW headers and source), package upgrade
-# (both rebuilt, K_OLD's base from the cache), remove; then the rpm's
-# scriptlets against the same dkms, purge, and the prebuilt kmod-deb.
-# K_NEW and K_OLD are the two newest 6.12 kernels the archive offers with a
-# linux-source-6.12 of the same version, chosen when the test runs.
+# lifecycle.sh SUITE DEB_DIR UPGRADE_DEB_DIR RPM_DIR - the DKMS package's
+# life on a Debian host (SUITE bookworm: Debian 12, dkms 3.0.10; trixie:
+# Debian 13 with trixie-backports, dkms 3.2), in an isolated root (never the
+# host). The kernels are chosen from the archive when the test runs
+# (root_kernels): the newest 6.12 ABIs that have a linux-source-6.12 of the
+# same version, K_NEW being the one the 6.12 metapackages bring.
 #
-# xe is compiled twice in all (K_OLD at install, K_NEW at the kernel
-# upgrade); the package upgrade and the rpm rebuild from the provider's
-# per-kernel build trees. Timings go to $TEST_CACHE/packaging/timings.
+#   install       the package with two 6.12 kernels present: K_OLD (its
+#                 linux-source installed) and K_TWO (its source given in
+#                 /etc/xe-vm-export/sources.conf): both built, provenance
+#   no-source     K_NOSRC (image + headers) installed after the package,
+#                 its linux-source not installed: apt exit 0, one skip line
+#   other-series  a kernel of a series we do not serve, after the package
+#                 (Debian 12: its 6.1; Debian 13: a backports 7.x without
+#                 its linux-source): apt exit 0, one skip line
+#   dist-upgrade  one apt-get run bringing the metapackages' new 6.12 ABI
+#                 (K_NEW) with the new linux-source-6.12: ours built for it
+#   pkg-upgrade   to <Version>.1: every built kernel rebuilt (K_OLD from the
+#                 provider's cache, its linux-source being gone)
+#   kernel-remove K_OLD removed: its cache pruned (sizes reported)
+#   remove, rpm (bookworm), purge, make-install (trixie), kmod-deb and
+#   kmod-rpm (bookworm)
 #
-# Usage: lifecycle.sh DEB_DIR UPGRADE_DEB_DIR RPM_DIR
+# Every apt step checks apt's exit status, `dpkg --audit` empty and
+# `dkms status`. Each step's result and time go to $PKG_CACHE/matrix/SUITE
+# (run.sh prints the matrix), timings to $PKG_CACHE/timings.
 set -euo pipefail
 
 TEST_NAME=lifecycle
@@ -21,8 +34,6 @@ TEST_NAME=lifecycle
 . "$(dirname "$0")/root.sh"
 
 readonly NAME=xe-vm-export
-LOGS=$PKG_CACHE/logs/lifecycle
-TIMINGS=$PKG_CACHE/timings
 
 # --- small probes run in the root ---------------------------------------
 
@@ -35,8 +46,8 @@ dkms_state() { # KERNEL - "0.1.0: installed" or empty
 initramfs_xe() { # KERNEL
 	in_root lsinitramfs "/boot/initrd.img-$1" | grep -E '/xe\.ko' | sed "s|.*/modules/$1/||"
 }
-source_version() { # KERNEL - its headers' version, that of linux-source too
-	in_root apt-cache show "linux-headers-$1" | sed -n 's/^Version: //p' | head -n1
+base_of() { # KERNEL - the xe_vm_export_base of its xe
+	in_root modinfo -k "$1" -F xe_vm_export_base xe 2>/dev/null || true
 }
 # left_in_root GLOB... - what of GLOB (relative to the root) exists
 left_in_root() {
@@ -45,6 +56,12 @@ left_in_root() {
 }
 deb_version() { # .deb
 	dpkg-deb -f "$1" Version | sed 's/-[^-]*$//'
+}
+upstream() { # DEBIAN-VERSION - 6.12.117-1~deb12u1 -> 6.12.117
+	echo "${1%-*}"
+}
+cache_size() {
+	du -sh "$ROOT/var/lib/$NAME" 2>/dev/null | cut -f1 || echo 0
 }
 
 expect_ours() { # KERNEL VERSION STEP
@@ -55,60 +72,138 @@ expect_ours() { # KERNEL VERSION STEP
 		grep -q '^updates/dkms/xe\.ko' <<<"$(xe_path "$k")"
 }
 
+expect_built_from() { # KERNEL SOURCE-VERSION STEP - provenance names the exact source
+	check "$3: provenance: $1's xe built from $2's source ($(base_of "$1"))" \
+		grep -qF "$2" <<<"$(base_of "$1")"
+}
+
 expect_in_tree() { # KERNEL STEP
 	check "$2: modinfo -k $1 resolves to kernel/drivers/gpu/drm/xe" \
 		grep -q '^kernel/drivers/gpu/drm/xe/xe\.ko' <<<"$(xe_path "$1")"
 }
 
-timed() { # LABEL CMD... - run, record seconds under LABEL
-	local label=$1 start rc=0
-	shift
-	start=$(date +%s.%N)
-	"$@" || rc=$?
-	printf '%s %.1f\n' "$label" "$(echo "$(date +%s.%N) - $start" | bc)" >>"$TIMINGS"
+expect_audit_clean() { # STEP
+	local out
+	out=$(in_root dpkg --audit 2>&1 || true)
+	check "$1: dpkg --audit empty${out:+ ($(head -n3 <<<"$out" | tr '\n' ' '))}" test -z "$out"
+}
+
+# expect_skip_line LOG KERNEL STEP - exactly one line saying why KERNEL is
+# not built and how to fix it, and nothing of ours for it.
+expect_skip_line() {
+	local logf=$1 k=$2 step=$3 n
+	n=$(grep -c "^$NAME: skipping $k: .*; to build it: " "$logf" || true)
+	check "$step: one skip line for $k ($n in $logf)" test "$n" -eq 1
+	[ "$n" -eq 0 ] || log "$step: $(grep -m1 "^$NAME: skipping $k: " "$logf")"
+	check "$step: dkms has nothing installed for $k" \
+		test -z "$(dkms_state "$k" | grep installed)"
+	check "$step: modinfo -k $k resolves to the in-tree xe" \
+		grep -q '^kernel/drivers/gpu/drm/xe/xe\.ko' <<<"$(xe_path "$k")"
+}
+
+# apt_step LOG DESC STEP ARGS... - apt-get ARGS in the root, then its exit
+# status and dpkg --audit checked; returns apt's status.
+apt_step() {
+	local logf=$1 desc=$2 step=$3 rc=0
+	shift 3
+	root_apt "$logf" "$desc" "$@" || rc=$?
+	check "$step: apt-get exits 0 (got $rc)" test "$rc" -eq 0
+	expect_audit_clean "$step"
+	in_root dkms status >"$logf.dkms-status" 2>&1 || true
 	return "$rc"
+}
+
+# --- the kernels, chosen from the archive --------------------------------
+
+# meta_kernel - the 6.12 ABI the suite's kernel metapackage brings.
+meta_kernel() {
+	local meta
+	for meta in linux-headers-6.12-amd64 linux-headers-amd64; do
+		[ -n "$(root_versions "$meta")" ] || continue
+		in_root apt-cache depends "$meta" 2>/dev/null |
+			sed -n 's/^ *Depends: linux-headers-\(6\.12\.[0-9]*+deb[0-9]*-amd64\)$/\1/p' | head -n1
+		return 0
+	done
+}
+
+meta_packages() { # the metapackages of meta_kernel
+	if [ -n "$(root_versions linux-headers-6.12-amd64)" ]; then
+		echo linux-image-6.12-amd64 linux-headers-6.12-amd64
+	else
+		echo linux-image-amd64 linux-headers-amd64
+	fi
+}
+
+# other_series_kernel - Debian 12: its newest 6.1; Debian 13: a backports
+# kernel of a series META does not list, else the newest backports one
+# (installed without its linux-source).
+other_series_kernel() {
+	local series abi
+	if [ "$ROOT_SUITE" = bookworm ]; then
+		in_root apt-cache search --names-only '^linux-headers-6\.1\.0-[0-9]+-amd64$' |
+			awk '{ print $1 }' | sed 's/^linux-headers-//' | sort -V | tail -n1
+		return 0
+	fi
+	series=$(sed -n 's/^Series:[[:space:]]*//p' "$TOP/META")
+	for abi in $(in_root apt-cache search --names-only '^linux-headers-[7-9]\.[0-9]+\.[0-9]+\+deb[0-9]+-amd64$' |
+		awk '{ print $1 }' | sed 's/^linux-headers-//' | sort -Vr); do
+		grep -qw "$(cut -d. -f1,2 <<<"$abi")" <<<"$series" || { echo "$abi"; return 0; }
+	done
+	in_root apt-cache search --names-only '^linux-headers-[7-9]\.[0-9]+\.[0-9]+\+deb[0-9]+-amd64$' |
+		awk '{ print $1 }' | sed 's/^linux-headers-//' | sort -V | tail -n1
+}
+
+choose_kernels() {
+	local all=()
+	mapfile -t all < <(root_kernels 6.12)
+	K_NEW=$(meta_kernel)
+	printf '%s\n' "${all[@]}" | grep -qxF "${K_NEW:-none}" ||
+		die "the 6.12 metapackages' kernel (${K_NEW:-none}) has no linux-source-6.12 of its version"
+	mapfile -t all < <(printf '%s\n' "${all[@]}" | grep -vxF "$K_NEW")
+	[ ${#all[@]} -ge 3 ] ||
+		die "$ROOT_SUITE offers ${#all[@]} 6.12 kernels with their source besides $K_NEW; the lifecycle needs 3"
+	K_OLD=${all[0]} K_TWO=${all[1]} K_NOSRC=${all[2]}
+	K_OTHER=$(other_series_kernel)
+	[ -n "$K_OTHER" ] || die "no kernel of another series in $ROOT_SUITE's archive"
+	V_NEW=$(root_headers_version "$K_NEW") V_OLD=$(root_headers_version "$K_OLD")
+	V_TWO=$(root_headers_version "$K_TWO")
+	log "$ROOT_SUITE kernels: install $K_OLD ($V_OLD) and $K_TWO ($V_TWO, sources.conf);" \
+		"no source $K_NOSRC; other series $K_OTHER; dist-upgrade to $K_NEW ($V_NEW)"
 }
 
 # --- the steps --------------------------------------------------------------
 
-kernel_6_1() {
-	in_root apt-cache search --names-only '^linux-headers-6\.1\.0-[0-9]+-amd64$' |
-		awk '{print $1}' | sort -V | tail -n1
-}
-
-choose_kernels() {
-	local ks=()
-	mapfile -t ks < <(root_kernels 6.12)
-	[ ${#ks[@]} -ge 2 ] || die "the archive offers ${#ks[@]} 6.12 kernels with their linux-source; 2 needed"
-	K_NEW=${ks[0]} K_OLD=${ks[1]}
-	log "kernels: $K_OLD at install, $K_NEW at the kernel upgrade"
-}
-
-step_kernels() {
-	K61=$(kernel_6_1 | sed 's/^linux-headers-//')
-	[ -n "$K61" ] || die "no linux-headers-6.1.0-*-amd64 in the archive"
-	root_apt "$LOGS/kernels.log" "images of $K_OLD and $K_NEW, headers of $K_OLD and $K61, linux-source of $K_OLD" \
-		install "linux-image-$K_OLD" "linux-image-$K_NEW" "linux-headers-$K_OLD" \
-		"linux-headers-$K61" "linux-source-6.12=$(source_version "$K_OLD")"
+# K_OLD with its linux-source, K_TWO with its source unpacked where an
+# admin would put it (from its linux-source .deb, not installed).
+prepare_kernels() {
+	local tarball dir=/srv/linux-source-$V_TWO
+	root_apt "$LOGS/kernels.log" "$K_OLD and $K_TWO (images, headers), linux-source-6.12=$V_OLD" \
+		install "linux-image-$K_OLD" "linux-headers-$K_OLD" \
+		"linux-image-$K_TWO" "linux-headers-$K_TWO" "linux-source-6.12=$V_OLD" || return 1
+	root_apt "$LOGS/source-two.log" "download linux-source-6.12=$V_TWO" \
+		install --download-only --allow-downgrades "linux-source-6.12=$V_TWO" || return 1
+	in_root dpkg-deb -x "/var/cache/apt/archives/linux-source-6.12_${V_TWO//:/%3a}_all.deb" "$dir" ||
+		return 1
+	tarball=$(cd "$ROOT" && compgen -G "${dir#/}/usr/src/linux-source-6.12.tar.*" | head -n1)
+	[ -n "$tarball" ] || return 1
+	mkdir -p "$ROOT/etc/$NAME"
+	printf '%s /%s\n' "$K_TWO" "$tarball" >"$ROOT/etc/$NAME/sources.conf"
 }
 
 step_install() {
-	local pkgs
+	local pkgs v
+	prepare_kernels || { fail "install: the kernels and sources could be prepared"; return 1; }
 	mapfile -t pkgs < <(root_copy "$DEB_DIR"/"$NAME"-dkms_*.deb "$DEB_DIR"/"$NAME"-dev_*.deb)
-	timed install-dkms-one-kernel \
-		root_apt "$LOGS/install.log" "install $NAME-dkms $(deb_version "$DEB_DIR"/"$NAME"-dkms_*.deb)" \
-		install "${pkgs[@]}" || { fail "install: apt-get install exits 0"; return 1; }
-	ok "install: apt-get install exits 0"
-	local v
 	v=$(deb_version "$DEB_DIR"/"$NAME"-dkms_*.deb)
+	# sources.conf is the package's conffile, written by the admin first.
+	timed install-dkms-two-kernels \
+		apt_step "$LOGS/install.log" "install $NAME-dkms $v (two kernels)" install install \
+		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${pkgs[@]}" ||
+		return 1
 	expect_ours "$K_OLD" "$v" install
-	in_root modinfo -k "$K_OLD" xe | grep -E '^(filename|version|signer|xe_vm_export_)' \
-		>"$LOGS/modinfo-install.txt" || true
-	check "install: provenance: $K_OLD's xe was built from ${K_OLD%%+*}'s source" \
-		grep -qF "${K_OLD%%+*}" <<<"$(in_root modinfo -k "$K_OLD" -F xe_vm_export_base xe)"
-	SKIP_LINE=$(grep -m1 "^$NAME: skipping $K61: " "$LOGS/install.log" || true)
-	check "install: $K61 skipped with one clear line" test -n "$SKIP_LINE"
-	check "install: nothing installed for $K61" test -z "$(dkms_state "$K61" | grep installed)"
+	expect_ours "$K_TWO" "$v" install
+	expect_built_from "$K_OLD" "$(upstream "$V_OLD")" install
+	expect_built_from "$K_TWO" "$(upstream "$V_TWO")" install
 	check "install: $K_OLD's initramfs holds our xe" \
 		grep -q '^updates/dkms/' <<<"$(initramfs_xe "$K_OLD")"
 	check "install: module signed with dkms's MOK key" \
@@ -119,16 +214,33 @@ step_install() {
 			gcc -fsyntax-only -I/usr/include/libdrm -xc -'
 }
 
-step_kernel_upgrade() {
-	local src
-	src=$(source_version "$K_NEW")
-	timed kernel-upgrade-build \
-		root_apt "$LOGS/kernel-upgrade.log" "kernel upgrade: headers and linux-source of $K_NEW" \
-		install "linux-headers-$K_NEW" "linux-source-6.12=$src" ||
-		{ fail "kernel upgrade: apt-get install exits 0"; return 1; }
-	expect_ours "$K_NEW" "$(deb_version "$DEB_DIR"/"$NAME"-dkms_*.deb)" "kernel upgrade"
-	expect_ours "$K_OLD" "$(deb_version "$DEB_DIR"/"$NAME"-dkms_*.deb)" "kernel upgrade"
-	export_for_qemu "$K_NEW"
+step_no_source() {
+	apt_step "$LOGS/no-source.log" "$K_NOSRC without its linux-source" no-source \
+		install "linux-image-$K_NOSRC" "linux-headers-$K_NOSRC" || return 0
+	expect_skip_line "$LOGS/no-source.log" "$K_NOSRC" no-source
+}
+
+step_other_series() {
+	local target=()
+	[ "$ROOT_SUITE" = bookworm ] || target=(-t "$ROOT_SUITE-backports")
+	apt_step "$LOGS/other-series.log" "$K_OTHER (another series)" other-series \
+		install "${target[@]}" "linux-image-$K_OTHER" "linux-headers-$K_OTHER" || return 0
+	expect_skip_line "$LOGS/other-series.log" "$K_OTHER" other-series
+}
+
+step_dist_upgrade() {
+	local v
+	v=$(deb_version "$DEB_DIR"/"$NAME"-dkms_*.deb)
+	# shellcheck disable=SC2046 # two package names
+	timed dist-upgrade-build apt_step "$LOGS/dist-upgrade.log" \
+		"dist-upgrade: $(meta_packages) linux-source-6.12 -> $K_NEW" dist-upgrade \
+		install $(meta_packages) linux-source-6.12 || return 1
+	expect_ours "$K_NEW" "$v" dist-upgrade
+	expect_built_from "$K_NEW" "$(upstream "$V_NEW")" dist-upgrade
+	check "dist-upgrade: $K_NEW's initramfs holds our xe" \
+		grep -q '^updates/dkms/' <<<"$(initramfs_xe "$K_NEW")"
+	expect_ours "$K_OLD" "$v" dist-upgrade
+	[ "$ROOT_SUITE" != bookworm ] || export_for_qemu "$K_NEW"
 }
 
 # export_for_qemu KERNEL - what check-qemu boots to prove that the package's
@@ -143,75 +255,105 @@ export_for_qemu() {
 	cp "$ROOT/$mod"/xe.ko* "$out/$mod/"
 }
 
-step_package_upgrade() {
-	local v pkgs
+step_pkg_upgrade() {
+	local v pkgs k
 	v=$(deb_version "$UP_DIR"/"$NAME"-dkms_*.deb)
 	mapfile -t pkgs < <(root_copy "$UP_DIR"/"$NAME"-dkms_*.deb "$UP_DIR"/"$NAME"-dev_*.deb)
-	timed package-upgrade-two-kernels \
-		root_apt "$LOGS/upgrade.log" "package upgrade to $v" install "${pkgs[@]}" ||
-		{ fail "package upgrade: apt-get install exits 0"; return 1; }
-	expect_ours "$K_OLD" "$v" "package upgrade"
-	expect_ours "$K_NEW" "$v" "package upgrade"
-	in_root modinfo -k "$K_OLD" xe | grep -E '^(filename|version|signer|xe_vm_export_)' \
-		>"$LOGS/modinfo-upgrade.txt" || true
-	in_root dkms status >"$LOGS/dkms-status-upgrade.txt" 2>&1 || true
+	timed package-upgrade-three-kernels apt_step "$LOGS/upgrade.log" "package upgrade to $v" \
+		pkg-upgrade install "${pkgs[@]}" || return 1
+	for k in "$K_OLD" "$K_TWO" "$K_NEW"; do
+		expect_ours "$k" "$v" pkg-upgrade
+	done
 	# The module records where the base came from first (linux-source);
 	# the provider says when it reused it from its cache.
-	check "package upgrade: $K_OLD's base came from the cache (its linux-source is gone)" \
+	check "pkg-upgrade: $K_OLD's base came from the cache (its linux-source is gone)" \
 		grep -q "$K_OLD: xe base from .* (cached)" "$LOGS/upgrade.log"
-	check "package upgrade: ... and is still ${K_OLD%%+*}'s source" \
-		grep -qF "${K_OLD%%+*}" <<<"$(in_root modinfo -k "$K_OLD" -F xe_vm_export_base xe)"
+	expect_built_from "$K_OLD" "$(upstream "$V_OLD")" pkg-upgrade
 	# Keep a DKMS-built module for the kmod-deb step.
 	cp "$ROOT/var/lib/dkms/$NAME/$v/$K_NEW/x86_64/module/"xe.ko* "$WORK/"
 }
 
-# expect_clean STEP - nothing of the DKMS module left anywhere.
+step_kernel_remove() {
+	local before after
+	before=$(cache_size)
+	apt_step "$LOGS/kernel-remove.log" "purge $K_OLD's image and headers" kernel-remove \
+		purge "linux-image-$K_OLD" "linux-headers-$K_OLD" || return 0
+	after=$(cache_size)
+	log "kernel-remove: provider cache $before before, $after after removing $K_OLD"
+	echo "$ROOT_SUITE cache-before-kernel-remove $before after $after" >>"$TIMINGS"
+	check "kernel-remove: $K_OLD's base and build tree pruned from /var/lib/$NAME (cache $before -> $after)" \
+		test -z "$(left_in_root "var/lib/$NAME/bases/$K_OLD" "var/lib/$NAME/build/$K_OLD")"
+	check "kernel-remove: no DKMS build of $K_OLD left" \
+		test -z "$(left_in_root "var/lib/dkms/$NAME/*/$K_OLD" "lib/modules/$K_OLD/updates/dkms/xe.ko*")"
+	check "kernel-remove: $K_NEW's cache kept" test -d "$ROOT/var/lib/$NAME/bases/$K_NEW"
+}
+
+# expect_clean STEP KERNEL... - nothing of the DKMS module left anywhere.
 expect_clean() {
 	local step=$1 k left
+	shift
 	left=$(left_in_root 'lib/modules/*/updates/dkms/xe.ko*' "var/lib/dkms/$NAME" "usr/src/$NAME-*")
 	check "$step: nothing left in /lib/modules/*/updates/dkms, /var/lib/dkms/$NAME, /usr/src/$NAME-*${left:+ (left: $left)}" \
 		test -z "$left"
-	for k in "$K_OLD" "$K_NEW"; do
+	for k in "$@"; do
 		expect_in_tree "$k" "$step"
 	done
-	check "$step: $K_OLD's initramfs holds the in-tree xe again" \
-		grep -q '^kernel/' <<<"$(initramfs_xe "$K_OLD")"
+	check "$step: $K_NEW's initramfs holds the in-tree xe again" \
+		grep -q '^kernel/' <<<"$(initramfs_xe "$K_NEW")"
 }
 
 step_remove() {
-	root_apt "$LOGS/remove.log" "remove $NAME-dkms" remove "$NAME-dkms" ||
-		{ fail "remove: apt-get remove exits 0"; return 1; }
-	expect_clean remove
+	apt_step "$LOGS/remove.log" "remove $NAME-dkms" remove remove "$NAME-dkms" || return 1
+	expect_clean remove "$K_TWO" "$K_NEW"
 	check "remove: the provider's cache is kept until purge" test -d "$ROOT/var/lib/$NAME"
 }
 
 step_rpm() {
-	local rpm
+	local rpm v
 	rpm=$(root_copy "$RPM_DIR"/"$NAME"-dkms-*.noarch.rpm)
 	# --nodeps: the root is Debian, its rpm database is empty; dkms, gcc and
 	# the headers are there as debs. The scriptlets run for real.
 	timed rpm-install-two-kernels run_logged "$LOGS/rpm-install.log" "rpm -i $NAME-dkms" \
 		in_root rpm -i --nodeps "$rpm" || { fail "rpm: rpm -i exits 0"; return 1; }
-	local v
 	v=$(rpm -qp --qf '%{VERSION}' "$RPM_DIR"/"$NAME"-dkms-*.noarch.rpm 2>/dev/null)
-	expect_ours "$K_OLD" "$v" rpm
 	expect_ours "$K_NEW" "$v" rpm
-	check "rpm: $K61 skipped with the clear line" \
-		grep -q "^$NAME: skipping $K61: " "$LOGS/rpm-install.log"
+	expect_ours "$K_TWO" "$v" rpm
+	check "rpm: $K_NOSRC skipped with the clear line" \
+		grep -q "^$NAME: skipping $K_NOSRC: " "$LOGS/rpm-install.log"
 	run_logged "$LOGS/rpm-erase.log" "rpm -e $NAME-dkms" in_root rpm -e "$NAME-dkms" ||
 		{ fail "rpm: rpm -e exits 0"; return 1; }
-	expect_clean "rpm -e"
+	expect_clean "rpm -e" "$K_TWO" "$K_NEW"
 }
 
 step_purge() {
-	root_apt "$LOGS/purge.log" "purge $NAME-dkms $NAME-dev" purge "$NAME-dkms" "$NAME-dev" ||
-		{ fail "purge: apt-get purge exits 0"; return 1; }
-	expect_clean purge
+	apt_step "$LOGS/purge.log" "purge $NAME-dkms $NAME-dev" purge \
+		purge "$NAME-dkms" "$NAME-dev" || return 1
+	expect_clean purge "$K_TWO" "$K_NEW"
 	local left
 	left=$(left_in_root "var/lib/$NAME" "etc/$NAME" "usr/lib/$NAME" \
-		"etc/kernel/header_postinst.d/$NAME" "usr/include/$NAME")
-	check "purge: nothing left in /var/lib/$NAME, /etc/$NAME, /usr/lib/$NAME, the kernel hook, the headers${left:+ (left: $left)}" \
+		"etc/kernel/*/*$NAME*" "usr/include/$NAME" "usr/src/$NAME-*" "var/lib/dkms/$NAME")
+	check "purge: nothing left in /var/lib/$NAME, /etc/$NAME, /usr/lib/$NAME, /usr/src, the dkms tree, the kernel hooks, the headers${left:+ (left: $left)}" \
 		test -z "$left"
+}
+
+# make install from a copy of the checkout in the root: the system's state
+# must go to /var/lib/xe-vm-export, never into the checkout (issue 9, 10).
+step_make_install() {
+	local src=/tmp/checkout
+	mkdir -p "$ROOT$src"
+	# A clone as a user has it: the files of this tree, in a git repository
+	# (make dist lists them with git ls-files).
+	git -C "$TOP" ls-files -z | (cd "$TOP" && xargs -0 cp --parents -t "$ROOT$src")
+	git -C "$ROOT$src" init -q && git -C "$ROOT$src" add -A
+	timed make-install run_logged "$LOGS/make-install.log" "make install in the root" \
+		in_root make -C "$src" install || { fail "make-install: make install exits 0"; return 1; }
+	ok "make-install: make install exits 0"
+	expect_audit_clean make-install
+	expect_ours "$K_NEW" "$(sed -n 's/^Version:[[:space:]]*//p' "$TOP/META")" make-install
+	check "make-install: the provider's cache is /var/lib/$NAME ($K_NEW's base there)" \
+		test -d "$ROOT/var/lib/$NAME/bases/$K_NEW"
+	check "make-install: nothing of the system's state in the checkout's build/cache" \
+		test -z "$(left_in_root "${src#/}/build/cache/*")"
 }
 
 step_kmod_deb() {
@@ -249,25 +391,73 @@ step_kmod_rpm() {
 	expect_in_tree "$K_NEW" "kmod-rpm erase"
 }
 
+# --- bookkeeping -------------------------------------------------------------
+
+timed() { # LABEL CMD... - run, record seconds under SUITE/LABEL
+	local label=$1 start rc=0
+	shift
+	start=$(date +%s.%N)
+	"$@" || rc=$?
+	printf '%s/%s %.1f\n' "$ROOT_SUITE" "$label" "$(echo "$(date +%s.%N) - $start" | bc)" >>"$TIMINGS"
+	return "$rc"
+}
+
+# run_step NAME - step_NAME; its result (pass: all its checks passed, fail)
+# and seconds go to the matrix. Returns non-zero when the sequence cannot go on.
+run_step() {
+	local name=$1 fn=step_${1//-/_} failed=$FAILED start rc=0 result
+	start=$(date +%s)
+	log "=== $ROOT_SUITE: $name"
+	"$fn" || rc=$?
+	result=pass
+	[ "$rc" -eq 0 ] && [ "$FAILED" -eq "$failed" ] || result=fail
+	printf '%s %s %d\n' "$name" "$result" "$(($(date +%s) - start))" >>"$MATRIX"
+	return "$rc"
+}
+
+steps_of_suite() {
+	echo install no-source other-series dist-upgrade pkg-upgrade kernel-remove remove
+	if [ "$1" = bookworm ]; then
+		echo rpm purge kmod-deb kmod-rpm
+	else
+		echo purge make-install
+	fi
+}
+
 main() {
-	[ $# -eq 3 ] || { echo "usage: ${0##*/} DEB_DIR UPGRADE_DEB_DIR RPM_DIR" >&2; exit 2; }
-	DEB_DIR=$1 UP_DIR=$2 RPM_DIR=$3
+	[ $# -eq 4 ] || { echo "usage: ${0##*/} SUITE DEB_DIR UPGRADE_DEB_DIR RPM_DIR" >&2; exit 2; }
+	local suite=$1 step steps=() i start
+	DEB_DIR=$2 UP_DIR=$3 RPM_DIR=$4
+	LOGS=$PKG_CACHE/logs/lifecycle-$suite
+	TIMINGS=$PKG_CACHE/timings
+	MATRIX=$PKG_CACHE/matrix/$suite
 	need_packages mmdebstrap rpm rpmlint bc
-	mkdir -p "$LOGS"
-	: >"$TIMINGS"
+	mkdir -p "$LOGS" "${MATRIX%/*}"
+	: >"$MATRIX"
+	sed -i "\\|^$suite/|d; /^$suite /d" "$TIMINGS" 2>/dev/null || true
+	mapfile -t steps < <(steps_of_suite "$suite" | tr ' ' '\n')
 	WORK=$(mktemp -d)
-	root_create lifecycle bookworm
+	start=$(date +%s)
+	if [ "$suite" = trixie ]; then
+		root_create "lifecycle-$suite" "$suite" backports
+	else
+		root_create "lifecycle-$suite" "$suite"
+	fi
 	trap 'root_destroy; rm -rf "$WORK"' EXIT
 	choose_kernels
-	local step
 	# Each step needs the state the previous ones left: the first one that
-	# cannot go on stops the sequence.
-	for step in kernels install kernel_upgrade package_upgrade remove rpm purge \
-		kmod_deb kmod_rpm; do
-		"step_$step" || { fail "$step: could not go on; later steps not run"; break; }
+	# cannot go on stops the sequence, the rest are "skip" in the matrix.
+	for ((i = 0; i < ${#steps[@]}; i++)); do
+		run_step "${steps[i]}" || {
+			fail "${steps[i]}: could not go on; later steps not run"
+			for step in "${steps[@]:i+1}"; do
+				echo "$step skip 0" >>"$MATRIX"
+			done
+			break
+		}
 	done
-	log "dkms status after the package upgrade, the skip line and timings are in $LOGS"
-	[ -z "${SKIP_LINE:-}" ] || log "skip line: $SKIP_LINE"
+	printf '%s/total %d\n' "$suite" "$(($(date +%s) - start))" >>"$TIMINGS"
+	log "$suite: logs, dkms status after each step and timings are in $LOGS"
 	summary
 }
 

@@ -4,9 +4,12 @@
 # upgrade), then runs the stages, by default all:
 #   lint       lintian, rpmlint, shellcheck
 #   piuparts   piuparts on the .debs
-#   lifecycle  install, kernel upgrade, package upgrade, remove, rpm, purge,
-#              kmod-deb, in an isolated Debian 12 root
-# Nothing is installed on the host but the test tools.
+#   lifecycle  the package's life (lifecycle.sh) in an isolated root of each
+#              suite of $PACKAGES_SUITES (default: bookworm trixie, i.e.
+#              Debian 12 and Debian 13 with trixie-backports); lifecycle:SUITE
+#              runs one suite
+# At the end it prints the matrix suite x step -> pass/fail/skip, with the
+# seconds of each step. Nothing is installed on the host but the test tools.
 set -euo pipefail
 
 TEST_NAME=packaging
@@ -44,6 +47,20 @@ build_upgrade() {
 	rm -rf "$tmp"
 }
 
+# print_matrix SUITE... - suite x step -> result (seconds), from the files
+# lifecycle.sh writes.
+print_matrix() {
+	local suite dir=$TEST_CACHE/packaging/matrix
+	echo "check-packages lifecycle matrix (result, seconds):"
+	for suite in "$@"; do
+		if [ ! -s "$dir/$suite" ]; then
+			printf '  %-9s (no result: the root could not be made or no kernels chosen)\n' "$suite"
+			continue
+		fi
+		awk -v s="$suite" '{ printf "  %-9s %-14s %-5s %5d s\n", s, $1, $2, $3 }' "$dir/$suite"
+	done
+}
+
 stage() { # NAME CMD...
 	local name=$1
 	shift
@@ -56,9 +73,9 @@ stage() { # NAME CMD...
 }
 
 main() {
-	local stages=("$@") s debs
+	local stages=("$@") s debs suite suites=()
 	[ ${#stages[@]} -gt 0 ] || stages=(lint piuparts lifecycle)
-	STAGES_OK=() STAGES_FAILED=()
+	STAGES_OK=() STAGES_FAILED=() MATRIX_SUITES=()
 	mkdir -p "$PKG/logs"
 	build_packages
 	debs=("$TOP/dist/$(meta Name)"-{dkms,dev}_"$(meta Version)-$(meta Release)"_all.deb)
@@ -66,13 +83,24 @@ main() {
 		case $s in
 		lint) stage lint "$HERE/lint.sh" "$PKG/deb" "$PKG/rpm" ;;
 		piuparts) stage piuparts "$HERE/piuparts.sh" "${debs[@]}" ;;
-		lifecycle)
+		lifecycle | lifecycle:*)
 			build_upgrade
-			stage lifecycle "$HERE/lifecycle.sh" "$PKG/deb" "$PKG/upgrade" "$PKG/rpm/RPMS/noarch"
+			if [ "$s" = lifecycle ]; then
+				read -ra suites <<<"${PACKAGES_SUITES:-bookworm trixie}"
+			else
+				suites=("${s#lifecycle:}")
+			fi
+			for suite in "${suites[@]}"; do
+				rm -f "$TEST_CACHE/packaging/matrix/$suite"
+				stage "lifecycle:$suite" "$HERE/lifecycle.sh" "$suite" "$PKG/deb" \
+					"$PKG/upgrade" "$PKG/rpm/RPMS/noarch"
+				MATRIX_SUITES+=("$suite")
+			done
 			;;
-		*) die "unknown stage $s (lint, piuparts, lifecycle)" ;;
+		*) die "unknown stage $s (lint, piuparts, lifecycle, lifecycle:SUITE)" ;;
 		esac
 	done
+	[ ${#MATRIX_SUITES[@]} -eq 0 ] || print_matrix "${MATRIX_SUITES[@]}"
 	log "stages passed: ${STAGES_OK[*]:-none}; failed: ${STAGES_FAILED[*]:-none}"
 	[ ${#STAGES_FAILED[@]} -eq 0 ]
 }
