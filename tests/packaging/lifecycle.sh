@@ -3,7 +3,7 @@
 # life on a Debian host (SUITE bookworm: Debian 12, dkms 3.0.10; trixie:
 # Debian 13 with trixie-backports, dkms 3.2), in an isolated root (never the
 # host). The kernels are chosen from the archive when the test runs
-# (root_kernels): the newest 6.12 ABIs that have a linux-source-6.12 of the
+# (test_kernels): the newest 6.12 ABIs that have a linux-source-6.12 of the
 # same version, K_NEW being the one the 6.12 metapackages bring.
 #
 #   install       the package with two 6.12 kernels present: K_OLD (its
@@ -153,16 +153,17 @@ other_series_kernel() {
 		awk '{ print $1 }' | sed 's/^linux-headers-//' | sort -V | tail -n1
 }
 
+# choose_kernels - the four newest 6.12 kernels with their linux-source
+# (tests/lib.sh's test_kernels, asked in the root): the newest is the one
+# the metapackages bring (K_NEW), the others K_OLD, K_TWO, K_NOSRC.
 choose_kernels() {
 	local all=()
-	mapfile -t all < <(root_kernels 6.12)
+	read -ra all <<<"$(test_kernels 4 6.12 in_root apt-cache)"
+	[ ${#all[@]} -eq 4 ] || die "$ROOT_SUITE offers ${#all[@]} 6.12 kernels with their source; the lifecycle needs 4"
 	K_NEW=$(meta_kernel)
-	printf '%s\n' "${all[@]}" | grep -qxF "${K_NEW:-none}" ||
-		die "the 6.12 metapackages' kernel (${K_NEW:-none}) has no linux-source-6.12 of its version"
-	mapfile -t all < <(printf '%s\n' "${all[@]}" | grep -vxF "$K_NEW")
-	[ ${#all[@]} -ge 3 ] ||
-		die "$ROOT_SUITE offers ${#all[@]} 6.12 kernels with their source besides $K_NEW; the lifecycle needs 3"
-	K_OLD=${all[0]} K_TWO=${all[1]} K_NOSRC=${all[2]}
+	[ "${K_NEW:-none}" = "${all[3]}" ] ||
+		die "the 6.12 metapackages bring ${K_NEW:-none}, not the newest kernel with its source (${all[3]})"
+	K_OLD=${all[2]} K_TWO=${all[1]} K_NOSRC=${all[0]}
 	K_OTHER=$(other_series_kernel)
 	[ -n "$K_OTHER" ] || die "no kernel of another series in $ROOT_SUITE's archive"
 	V_NEW=$(root_headers_version "$K_NEW") V_OLD=$(root_headers_version "$K_OLD")
