@@ -29,8 +29,10 @@ KVER ?= $(shell src/scripts/xe-vm-export-source default-kernel 2>/dev/null)
 
 # Checks run by `make check`, in order; the mk/ fragments append theirs.
 CHECKS := check-provider check-static
+# Heavier layers, run by `make check-full` after `make check` (README).
+HEAVY_CHECKS :=
 
-.PHONY: help install module dist check bench $(CHECKS)
+.PHONY: help install module dist check check-full bench $(CHECKS) $(HEAVY_CHECKS)
 
 help:
 	@echo "xe-vm-export $(VERSION): Intel xe with VM export, as a DKMS package"
@@ -39,7 +41,8 @@ help:
 	@echo "  make module [KVER=<kernel>]   build xe.ko for one kernel -> build/<kernel>/xe.ko"
 	@echo "                                (default kernel: $(or $(KVER),none found))"
 	@echo "  make dist                     DKMS source tarball -> dist/$(NAME)-$(VERSION).tar.gz"
-	@echo "  make check                    every test (README's test command; installs test deps)"
+	@echo "  make check                    the tests CI runs (README's test command; installs test deps)"
+	@echo "  make check-full               make check, then the heavier layers: $(HEAVY_CHECKS)"
 	@echo "  make bench                    build time, module size, provider time"
 	@echo "  make help                     this text"
 	@printf '  %s\n' $(HELP_LINES)
@@ -65,6 +68,9 @@ $(DIST)/$(NAME)-$(VERSION).tar.gz: $(DIST_FILES)
 
 check: $(CHECKS)
 	@echo "make check: all checks passed ($(CHECKS))"
+
+check-full: check $(HEAVY_CHECKS)
+	@echo "make check-full: all checks passed ($(CHECKS) $(HEAVY_CHECKS))"
 
 check-static:
 	tests/static/run.sh

@@ -15,5 +15,7 @@ repo:
 check-fleet:
 	tests/fleet/run.sh
 
+HEAVY_CHECKS += check-fleet
+
 HELP_LINES += "make repo REPO_KEY=<gpg key>  signed apt and dnf repositories of dist/ -> build/repo/"
 HELP_LINES += "make check-fleet              kmod packages, signatures, signed repositories (heavier)"
