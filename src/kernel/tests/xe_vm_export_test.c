@@ -635,9 +635,10 @@ static void import_vm(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, xe_vm_import_is_closed(imp));
 	KUNIT_EXPECT_EQ(test, xe_vm_import_asid(imp), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 0);
+	/* the import's reference is the only one left beside the VM's own */
+	KUNIT_EXPECT_EQ(test, kref_read(&ctx->xe->drm.ref), dev_refs + 1);
 	xe_vm_import_put(imp);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 1);
-	KUNIT_EXPECT_EQ(test, kref_read(&ctx->xe->drm.ref), dev_refs);
 }
 
 static const struct file_operations other_fops = {
@@ -971,6 +972,8 @@ static void register_races_close(struct kunit *test)
 	/* nor can the VM be exported again */
 	close_sync(fd);
 	KUNIT_EXPECT_EQ(test, do_export(ctx, id, &fd), -ENOENT);
+	/* the refused export's file is released (deferred in a kthread) */
+	flush_delayed_fput();
 	fake_file_close(ctx);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ti.revokes), 0);
 	xe_vm_import_put(imp);
