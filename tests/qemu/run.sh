@@ -15,7 +15,9 @@
 # Environment (all optional):
 #   QEMU_KVER        guest kernel (default: the newest of tests/lib.sh's
 #                    test_kernels, chosen from the archive)
-#   QEMU_OTHER_KVER  kernel the refused probe is built for (default: oldest)
+#   QEMU_OTHER_KVER  kernel the refused probe is built for (default: the
+#                    newest older 6.12 kernel of the archive whose
+#                    module_layout CRC differs from the guest's)
 #   XE_KO            the xe to test (default build/$QEMU_KVER/xe.ko)
 #   AUX_KO           the sample consumer (default: built here from
 #                    src/samples/xe_vm_export_aux against $XE_KO's symbols)
@@ -38,7 +40,7 @@ TEST_NAME=check-qemu
 . "$TOP/tests/qemu/lib-qemu.sh"
 
 KVER=${QEMU_KVER:-$(test_kernels | awk '{ print $NF }')}
-OTHER_KVER=${QEMU_OTHER_KVER:-$(test_kernels | awk '{ print $1 }')}
+OTHER_KVER=${QEMU_OTHER_KVER:-}
 XE_KO=${XE_KO:-$TOP/build/$KVER/xe.ko}
 AUX_KO=${AUX_KO:-}
 AUX_SRC=$TOP/src/samples/xe_vm_export_aux
@@ -173,12 +175,44 @@ check_dmesg() {
 		test -n "$taint" -a $((taint & ~TAINT_OK)) -eq 0
 }
 
+# module_layout_crc KERNEL - the CRC modversions compares first: a module
+# whose CRC differs from the running kernel's is refused.
+module_layout_crc() {
+	awk '$2 == "module_layout" { print $1 }' "/lib/modules/$1/build/Module.symvers" 2>/dev/null
+}
+
+# choose_other_kernel - the newest 6.12 kernel older than KVER whose
+# module_layout CRC differs from KVER's (Debian's stable updates often keep
+# the CRC, and then the kernel rightly takes the module): the refusal check
+# needs a kernel that must refuse. Installs the candidates' headers (test
+# dependencies) until one differs.
+choose_other_kernel() {
+	local series own k
+	series=$(series_of_kernel "$KVER")
+	own=$(module_layout_crc "$KVER")
+	while read -r k; do
+		need_packages "linux-headers-$k"
+		[ "$(module_layout_crc "$k")" != "$own" ] && { echo "$k"; return 0; }
+	done < <(apt-cache search --names-only "^linux-headers-${series//./\\.}\\.[0-9]+\\+deb[0-9]+-amd64\$" |
+		awk '{ sub(/^linux-headers-/, "", $1); print $1 }' | sort -rV |
+		awk -v k="$KVER" 'seen { print } $0 == k { seen = 1 }')
+	return 1
+}
+
+series_of_kernel() {
+	echo "$1" | cut -d. -f1-2
+}
+
 # check_probes LOG - the probe built for the guest kernel loads; the one
 # built for OTHER_KVER is refused, with the kernel saying why.
 check_probes() {
 	local log=$1 reason
 	check "probe module built for $KVER loads (control)" \
 		test "$(fact "$log" probe.own.load)" = 0
+	if [ -z "$OTHER_KVER" ]; then
+		log "SKIP refusal of a module built for another kernel: no older kernel of the archive has another module_layout CRC than $KVER"
+		return 0
+	fi
 	reason=$(sed -n '/xeq: probes/,$p' "$log.dmesg" |
 		grep -E -m 1 'xe_qemu_probe: (disagrees about version of symbol|version magic)' |
 		sed 's/^\[[^]]*\] //' || true)
@@ -195,9 +229,10 @@ check_probes() {
 # updates/dkms, the sample consumer, the probes.
 boot_own() {
 	local root=$OUT/initramfs aux_name='' mods log=$OUT/guest.log control=''
-	local probe_own probe_other names=(xe)
+	local probe_own probe_other probes names=(xe)
 	probe_own=$(build_probe "$KVER")
-	probe_other=$(build_probe "$OTHER_KVER")
+	probe_other=''
+	[ -z "$OTHER_KVER" ] || probe_other=$(build_probe "$OTHER_KVER")
 	rm -rf "$root"
 	install_busybox "$root"
 	install_kmod "$root"
@@ -215,9 +250,12 @@ boot_own() {
 	install_modules "$root" "${mods[@]}"
 	mkdir -p "$root/root"
 	cp "$probe_own" "$root/root/probe-own.ko"
-	cp "$probe_other" "$root/root/probe-other.ko"
-	write_guest "$root" "$control" "$aux_name" \
-		"own:/root/probe-own.ko other:/root/probe-other.ko"
+	probes="own:/root/probe-own.ko"
+	if [ -n "$probe_other" ]; then
+		cp "$probe_other" "$root/root/probe-other.ko"
+		probes="$probes other:/root/probe-other.ko"
+	fi
+	write_guest "$root" "$control" "$aux_name" "$probes"
 	run_logged "$OUT/logs/depmod-initramfs.log" "depmod of the initramfs" \
 		depmod -b "$root" -e -E "/lib/modules/$KVER/build/Module.symvers" "$KVER"
 	if [ ! -s "$OUT/logs/depmod-initramfs.log" ]; then
@@ -304,7 +342,14 @@ boot_package() {
 main() {
 	local start=$SECONDS
 	need_packages qemu-system-x86 busybox-static cpio kmod xz-utils zstd binutils \
-		"linux-headers-$KVER" "linux-headers-$OTHER_KVER"
+		"linux-headers-$KVER"
+	if [ -z "$OTHER_KVER" ]; then
+		OTHER_KVER=$(choose_other_kernel) || OTHER_KVER=''
+	else
+		need_packages "linux-headers-$OTHER_KVER"
+	fi
+	[ -z "$OTHER_KVER" ] ||
+		log "refusal check: a module built for $OTHER_KVER (module_layout $(module_layout_crc "$OTHER_KVER"), guest $(module_layout_crc "$KVER"))"
 	mkdir -p "$OUT/logs" "$QCACHE"
 	rm -f "$OUT"/guest*.log*
 	fetch_image
