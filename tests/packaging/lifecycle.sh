@@ -272,9 +272,12 @@ step_pkg_upgrade() {
 		expect_ours "$k" "$v" pkg-upgrade
 	done
 	# The module records where the base came from first (linux-source);
-	# the provider says when it reused it from its cache.
+	# the provider says in the build's make.log when it reused it from its
+	# cache (the source is found in dkms's MAKE step, whose output dkms
+	# keeps in make.log).
 	check "pkg-upgrade: $K_OLD's base came from the cache (its linux-source is gone)" \
-		grep -q "$K_OLD: xe base from .* (cached)" "$LOGS/upgrade.log"
+		grep -q "$K_OLD: xe base from .* (cached)" \
+		"$ROOT/var/lib/dkms/$NAME/$v/$K_OLD/x86_64/log/make.log"
 	expect_built_from "$K_OLD" "$(upstream "$V_OLD")" pkg-upgrade
 	# Keep a DKMS-built module for the kmod-deb step.
 	cp "$ROOT/var/lib/dkms/$NAME/$v/$K_NEW/x86_64/module/"xe.ko* "$WORK/"
