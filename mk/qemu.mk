@@ -5,7 +5,8 @@
 # (tests/qemu/run.sh). Reuses build/<kernel>/xe.ko while it is newer than
 # the sources, else builds it with `make module`. The kernels are chosen when
 # the check runs, from what the archive offers (tests/lib.sh test_kernels):
-# the newest is the guest, the oldest the other kernel of the refused probe;
+# the newest is the guest; the other kernel of the refused probe is the
+# newest older one whose module_layout CRC differs (tests/qemu/run.sh);
 # QEMU_KVER= and QEMU_OTHER_KVER= choose others.
 
 QEMU_KVER ?=
@@ -22,5 +23,5 @@ check-qemu:
 	xe=$(BUILD)/$$kver/xe.ko && \
 	if [ ! -f "$$xe" ] || [ -n "$$(find src -path src/samples -prune -o -newer "$$xe" -type f -print -quit)" ]; then \
 		$(MAKE) module KVER=$$kver; fi && \
-	QEMU_KVER=$$kver QEMU_OTHER_KVER=$(or $(QEMU_OTHER_KVER),$${kvers[0]}) XE_KO=$$xe \
+	QEMU_KVER=$$kver QEMU_OTHER_KVER=$(QEMU_OTHER_KVER) XE_KO=$$xe \
 		tests/qemu/run.sh
