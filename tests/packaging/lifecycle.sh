@@ -57,7 +57,7 @@ left_in_root() {
 deb_version() { # .deb
 	dpkg-deb -f "$1" Version | sed 's/-[^-]*$//'
 }
-upstream() { # DEBIAN-VERSION - 6.12.117-1~deb12u1 -> 6.12.117
+upstream() { # DEBIAN-VERSION - X.Y.Z-1~deb12u1 -> X.Y.Z
 	echo "${1%-*}"
 }
 cache_size() {

@@ -9,9 +9,12 @@
 # DKMS tree is read by the real dkms, depmod indexes the modules, and the
 # skip reasons come from the real source provider.
 #
-#   6.12.113+deb12-amd64  DKMS installed ours (updates/dkms/xe.ko.xz)
-#   6.12.117+deb12-amd64  headers, no xe source for it: skipped
-#   6.1.0-28-amd64        headers only: series refused (no xe before 6.8)
+#   K_OURS  the older of tests/lib.sh's two test kernels (chosen from the
+#           archive when the test runs): DKMS installed ours
+#           (updates/dkms/xe.ko.xz)
+#   K_SKIP  the newer one: headers, no xe source for it: skipped
+#   K_OLD   a 6.1 release name: headers only, series refused (no xe
+#           before 6.8)
 #
 # Needs: the host's /lib/modules/<6.12 kernel>/kernel/drivers/gpu/drm/xe,
 # objcopy (binutils), xz, depmod. Exit 77 when the host lacks the modules.
@@ -23,8 +26,12 @@ set -euo pipefail
 export TEST_NAME=fake-root
 
 readonly ROOT=${1:?usage: fake-root.sh ROOT}
-readonly K_OURS=6.12.113+deb12-amd64
-readonly K_SKIP=6.12.117+deb12-amd64
+read -r -a KERNELS <<<"$(test_kernels 2)"
+[ ${#KERNELS[@]} -eq 2 ] || {
+	log "needs two test kernels, the archive offers ${KERNELS[*]}"
+	exit 77
+}
+readonly K_OURS=${KERNELS[0]} K_SKIP=${KERNELS[1]}
 readonly K_OLD=6.1.0-28-amd64
 readonly ARCH=x86_64
 VERSION=$(sed -n 's/^Version:[[:space:]]*//p' "$TOP/META")
@@ -67,7 +74,7 @@ ours() {
 	objcopy -O binary --only-section=.modinfo "$tmp/xe.ko" "$tmp/modinfo"
 	printf '%s\0' "version=$VERSION" "srcversion=5A0C0FFEE0DDBA11FACADE0" \
 		"xe_vm_export_series=6.12 fa1ce0ffee123456" \
-		"xe_vm_export_base=linux-source-6.12 6.12.113-1~deb12u1" \
+		"xe_vm_export_base=linux-source-6.12 ${kver%%+*}-1~deb12u1" \
 		"xe_vm_export_base_sha256=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" \
 		"xe_vm_export_provider=linux-source" >>"$tmp/modinfo"
 	objcopy --update-section .modinfo="$tmp/modinfo" "$tmp/xe.ko" "$tmp/ours.ko"

@@ -227,8 +227,11 @@ row() {
 }
 
 test_verify_root() {
-	local root=$1 rc
-	export XE_VM_EXPORT_RUNNING_KERNEL=6.12.113+deb12-amd64
+	local root=$1 rc k_ours k_skip up
+	# The kernels fake-root.sh put in the root: tests/lib.sh's two.
+	read -r k_ours k_skip <<<"$(test_kernels 2)"
+	up=$(printf '%s' "${k_ours%%+*}" | sed 's/\./\\./g')
+	export XE_VM_EXPORT_RUNNING_KERNEL=$k_ours
 	export XE_VM_EXPORT_SYSFS=$WORK/sysfs
 
 	# No xe loaded: exit 77, the table right.
@@ -238,15 +241,15 @@ test_verify_root() {
 		--junit "$WORK/verify.xml" >"$WORK/verify.out" 2>"$WORK/verify.err"
 	cat "$WORK/verify.out"
 	check "verify of the root exits 77 (nothing to test, nothing failed)" [ "$rc" -eq 77 ]
-	check "6.12.113: installed, modprobe loads ours, provenance shown" \
-		re_match "$(row 6.12.113+deb12-amd64)" ' installed +ours +0\.1\.0 series 6\.12 .*base linux-source-6\.12 6\.12\.113'
-	check "6.12.117: skipped with the provider's reason, in-tree xe" \
-		re_match "$(row 6.12.117+deb12-amd64)" ' skipped +in-tree +no xe source for .*; to fix: '
+	check "$k_ours: installed, modprobe loads ours, provenance shown" \
+		re_match "$(row "$k_ours")" " installed +ours +0\\.1\\.0 series 6\\.12 .*base linux-source-6\\.12 $up"
+	check "$k_skip: skipped with the provider's reason, in-tree xe" \
+		re_match "$(row "$k_skip")" ' skipped +in-tree +no xe source for .*; to fix: '
 	check "6.1: skipped, series refused" \
 		re_match "$(row 6.1.0-28-amd64)" ' skipped +none +xe first appeared in Linux 6\.8'
 	check "JSON validates against the schema (python3-jsonschema)" schema_valid "$WORK/verify.json"
 	check "JSON has the provenance of ours" \
-		"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); k={x["kernel"]: x for x in d["kernels"]}; o=k["6.12.113+deb12-amd64"]; assert o["module"]=="ours" and o["provenance"]["xe_vm_export_base"].startswith("linux-source-6.12") and d["exit_code"]==77' "$WORK/verify.json"
+		"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); k={x["kernel"]: x for x in d["kernels"]}; o=k[sys.argv[2]]; assert o["module"]=="ours" and o["provenance"]["xe_vm_export_base"].startswith("linux-source-6.12") and d["exit_code"]==77' "$WORK/verify.json" "$k_ours"
 	check "JUnit validates against the JUnit schema (xmllint) and junitparser agrees" \
 		junit_consistent "$WORK/verify.xml"
 
@@ -394,7 +397,7 @@ test_verify_outcomes() {
 	IROOT=$(installed_root "$src")
 	VERIFY_INSTALLED=$IROOT/usr/sbin/xe-vm-export-verify
 	SCHEMA_INSTALLED=$IROOT/usr/share/xe-vm-export/xe-vm-export-verify.schema.json
-	K_OURS=6.12.113+deb12-amd64
+	K_OURS=$(test_kernels 1)
 	check "installed: verify, its schema, the test and test-list.txt (igt_runner's layout)" \
 		both [ -x "$VERIFY_INSTALLED" ] -- [ -f "$SCHEMA_INSTALLED" ] -- \
 		[ -x "$IROOT/usr/libexec/xe-vm-export/tests/xe_vm_export" ] -- \
