@@ -397,7 +397,7 @@ test_verify_outcomes() {
 	IROOT=$(installed_root "$src")
 	VERIFY_INSTALLED=$IROOT/usr/sbin/xe-vm-export-verify
 	SCHEMA_INSTALLED=$IROOT/usr/share/xe-vm-export/xe-vm-export-verify.schema.json
-	K_OURS=$(test_kernels 1)
+	K_OURS=$(test_kernels 2 | cut -d" " -f1)
 	check "installed: verify, its schema, the test and test-list.txt (igt_runner's layout)" \
 		both [ -x "$VERIFY_INSTALLED" ] -- [ -f "$SCHEMA_INSTALLED" ] -- \
 		[ -x "$IROOT/usr/libexec/xe-vm-export/tests/xe_vm_export" ] -- \
