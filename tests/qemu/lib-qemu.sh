@@ -6,38 +6,91 @@
 # reported. Source after tests/lib.sh; uses KVER, OUT, QCACHE and TIMEOUT.
 
 # The image package users run (the signed one), unpacked, never installed.
+# Debian 13's backports kernels (7.x) split it: linux-image-<abi> is empty
+# and depends on linux-base-, linux-binary- (the signed image) and
+# linux-modules-<abi>; QEMU_IMAGE_PACKAGES then names those.
 image_root() {
 	echo "$QCACHE/root-$KVER"
 }
 
-download_image() {
-	local pkg=linux-image-$KVER
-	mkdir -p "$QCACHE/debs"
-	(cd "$QCACHE/debs" && apt-get download "$pkg") ||
-		(apt-get update -qq && cd "$QCACHE/debs" && apt-get download "$pkg")
+image_packages() {
+	echo "${QEMU_IMAGE_PACKAGES:-linux-image-$KVER}"
 }
 
-# fetch_image - download and unpack linux-image-$KVER into the cache once,
-# with the modules.dep its postinst would have made.
+# find_deb PKG - the newest downloaded PKG_*.deb in the cache, or in
+# QEMU_DEBS (where a caller with another archive downloaded it).
+find_deb() {
+	find "$QCACHE/debs" ${QEMU_DEBS:+"$QEMU_DEBS"} -maxdepth 1 -name "${1}_*.deb" |
+		sort -V | tail -n 1
+}
+
+download_image() {
+	mkdir -p "$QCACHE/debs"
+	(cd "$QCACHE/debs" && apt-get download "$1") ||
+		(apt-get update -qq && cd "$QCACHE/debs" && apt-get download "$1")
+}
+
+# fetch_image - download and unpack the image's packages into the cache
+# once, with the modules.dep the postinst would have made.
 fetch_image() {
-	local root deb
+	local root pkg deb debs=()
 	root=$(image_root)
 	[ -f "$root/.unpacked" ] && return 0
 	# The directory exists before find runs: on a cold cache a failing
 	# find inside $(...) would end the test silently under pipefail.
 	mkdir -p "$QCACHE/debs"
-	deb=$(find "$QCACHE/debs" -name "linux-image-${KVER}_*.deb" | head -n 1)
-	if [ -z "$deb" ]; then
-		run_logged "$OUT/logs/download.log" "downloading linux-image-$KVER" download_image
-		deb=$(find "$QCACHE/debs" -name "linux-image-${KVER}_*.deb" | head -n 1)
-	fi
-	[ -n "$deb" ] || die "linux-image-$KVER: no package downloaded"
+	for pkg in $(image_packages); do
+		deb=$(find_deb "$pkg")
+		if [ -z "$deb" ]; then
+			run_logged "$OUT/logs/download.log" "downloading $pkg" download_image "$pkg"
+			deb=$(find_deb "$pkg")
+		fi
+		[ -n "$deb" ] || die "$pkg: no package downloaded"
+		debs+=("$deb")
+	done
 	rm -rf "$root"
-	run_logged "$OUT/logs/unpack.log" "unpacking $(basename "$deb")" \
-		dpkg-deb -x "$deb" "$root"
+	for deb in "${debs[@]}"; do
+		run_logged "$OUT/logs/unpack.log" "unpacking $(basename "$deb")" \
+			dpkg-deb -x "$deb" "$root"
+	done
+	merged_usr_links "$root"
 	run_logged "$OUT/logs/depmod-image.log" "depmod of the unpacked image" \
 		depmod -b "$root" -F "$root/boot/System.map-$KVER" "$KVER"
 	touch "$root/.unpacked"
+}
+
+# merged_usr_links ROOT - Debian 13's 7.x packages install below
+# /usr/lib/modules/<abi> only, vmlinuz and System.map included: the links
+# of a merged-/usr system and the /boot names of the older packages.
+merged_usr_links() {
+	local root=$1 f
+	[ -d "$root/usr/lib/modules/$KVER" ] || return 0
+	[ -e "$root/lib" ] || ln -s usr/lib "$root/lib"
+	mkdir -p "$root/boot"
+	for f in vmlinuz System.map config; do
+		[ ! -e "$root/usr/lib/modules/$KVER/$f" ] ||
+			ln -sfn "../usr/lib/modules/$KVER/$f" "$root/boot/$f-$KVER"
+	done
+}
+
+# headers_dir KERNEL - KERNEL's headers (its /lib/modules/KERNEL/build), on
+# the host or, with QEMU_CHROOT, in that root (whose compiler builds for
+# KERNEL: a Debian 13 root for 7.x kernels).
+headers_dir() {
+	local d=/lib/modules/$1/build
+	[ -z "${QEMU_CHROOT:-}" ] || d=$QEMU_CHROOT$(chroot "$QEMU_CHROOT" readlink -f "$d")
+	echo "$d"
+}
+
+# kbuild ARGS... - make for an external module, in QEMU_CHROOT when set
+# (the paths of the build directories are the same inside and out).
+kbuild() {
+	if [ -n "${QEMU_CHROOT:-}" ]; then
+		chroot "$QEMU_CHROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			HOME=/root LC_ALL=C.UTF-8 make "$@"
+	else
+		make "$@"
+	fi
 }
 
 # fresh TARGET FILE... - TARGET exists and is newer than every FILE (kbuild
@@ -56,14 +109,14 @@ fresh() {
 build_probe() {
 	local kernel=$1 dir=$OUT/probe-$1
 	if fresh "$dir/xe_qemu_probe.ko" "$TOP"/tests/qemu/probe/* \
-		"/lib/modules/$kernel/build/Module.symvers"; then
+		"$(headers_dir "$kernel")/Module.symvers"; then
 		echo "$dir/xe_qemu_probe.ko"
 		return 0
 	fi
 	mkdir -p "$dir"
 	cp -p "$TOP"/tests/qemu/probe/* "$dir/"
 	run_logged "$OUT/logs/probe-$kernel.log" "probe module for $kernel" \
-		make -C "/lib/modules/$kernel/build" M="$dir" modules
+		kbuild -C "/lib/modules/$kernel/build" M="$dir" modules
 	echo "$dir/xe_qemu_probe.ko"
 }
 

@@ -27,6 +27,14 @@
 #                    tests/qemu/README.md); default $TEST_CACHE/packaging/qemu,
 #                    else a kept root under $TEST_CACHE/packaging/roots/
 #   QEMU_TIMEOUT     seconds per boot (default 120)
+#   QEMU_CHROOT      a root holding the headers of QEMU_KVER and
+#                    QEMU_OTHER_KVER, whose compiler builds the probes (the
+#                    Debian 13 root of tests/series/run.sh for 7.x kernels);
+#                    then no headers are installed on the host, and
+#                    QEMU_OTHER_KVER is the caller's choice
+#   QEMU_IMAGE_PACKAGES, QEMU_DEBS
+#                    the packages making up the kernel image and a directory
+#                    where they were downloaded (tests/qemu/lib-qemu.sh)
 #
 # Exit: 0 all checks passed, 1 a check failed or the setup broke.
 # Guest logs stay under build/qemu/ when something failed.
@@ -178,7 +186,7 @@ check_dmesg() {
 # module_layout_crc KERNEL - the CRC modversions compares first: a module
 # whose CRC differs from the running kernel's is refused.
 module_layout_crc() {
-	awk '$2 == "module_layout" { print $1 }' "/lib/modules/$1/build/Module.symvers" 2>/dev/null
+	awk '$2 == "module_layout" { print $1 }' "$(headers_dir "$1")/Module.symvers" 2>/dev/null
 }
 
 # choose_other_kernel - the newest 6.12 kernel older than KVER whose
@@ -197,6 +205,15 @@ choose_other_kernel() {
 		awk '{ sub(/^linux-headers-/, "", $1); print $1 }' | sort -rV |
 		awk -v k="$KVER" 'seen { print } $0 == k { seen = 1 }')
 	return 1
+}
+
+# other_in_chroot - the caller's OTHER_KVER, kept when its module_layout CRC
+# differs from KVER's (else no kernel would refuse the probe).
+other_in_chroot() {
+	[ -n "$OTHER_KVER" ] || return 0
+	[ "$(module_layout_crc "$OTHER_KVER")" != "$(module_layout_crc "$KVER")" ] && return 0
+	log "$OTHER_KVER has the module_layout CRC of $KVER: no refusal to test with it"
+	OTHER_KVER=''
 }
 
 series_of_kernel() {
@@ -257,7 +274,7 @@ boot_own() {
 	fi
 	write_guest "$root" "$control" "$aux_name" "$probes"
 	run_logged "$OUT/logs/depmod-initramfs.log" "depmod of the initramfs" \
-		depmod -b "$root" -e -E "/lib/modules/$KVER/build/Module.symvers" "$KVER"
+		depmod -b "$root" -e -E "$(headers_dir "$KVER")/Module.symvers" "$KVER"
 	if [ ! -s "$OUT/logs/depmod-initramfs.log" ]; then
 		ok "depmod: every symbol of the initramfs modules resolves, CRCs agree (${#mods[@]} image modules)"
 	else
@@ -341,12 +358,14 @@ boot_package() {
 
 main() {
 	local start=$SECONDS
-	need_packages qemu-system-x86 busybox-static cpio kmod xz-utils zstd binutils \
-		"linux-headers-$KVER"
-	if [ -z "$OTHER_KVER" ]; then
+	need_packages qemu-system-x86 busybox-static cpio kmod xz-utils zstd binutils
+	if [ -n "${QEMU_CHROOT:-}" ]; then
+		other_in_chroot
+	elif [ -z "$OTHER_KVER" ]; then
+		need_packages "linux-headers-$KVER"
 		OTHER_KVER=$(choose_other_kernel) || OTHER_KVER=''
 	else
-		need_packages "linux-headers-$OTHER_KVER"
+		need_packages "linux-headers-$KVER" "linux-headers-$OTHER_KVER"
 	fi
 	[ -z "$OTHER_KVER" ] ||
 		log "refusal check: a module built for $OTHER_KVER (module_layout $(module_layout_crc "$OTHER_KVER"), guest $(module_layout_crc "$KVER"))"
