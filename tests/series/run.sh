@@ -17,8 +17,12 @@
 #   - the sample consumer builds against that xe's Module.symvers and
 #     imports the XE_VM_EXPORT namespace (the 6.13 namespace change).
 #
+#   - Debian's own kernel booted in qemu (TCG) with ours and the sample
+#     consumer loaded, the provenance checked (tests/qemu/run.sh).
+#
 # Environment: XE_SERIES  the series to test (default: 7.2; `make
-# check-series-full` passes every 7.x series with a hook series).
+# check-series-full` passes every 7.x series with a hook series);
+# XE_SERIES_QEMU=0 leaves the qemu boot out.
 set -euo pipefail
 
 TEST_NAME=check-series
@@ -196,6 +200,58 @@ test_consumer() {
 		test "$(modinfo -F import_ns "$ko")" = XE_VM_EXPORT
 }
 
+# root_download PKG... - PKG's .debs, downloaded through the root's archive
+# (the host's Debian 12 apt does not reach 7.x) into the cached apt
+# archives, unless there already.
+root_download() {
+	local p missing=()
+	for p in "$@"; do
+		find "$APT_ARCHIVES" -maxdepth 1 -name "${p}_*.deb" | grep -q . || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	run_logged "$WORK/logs/download-$K.log" "downloading ${missing[*]}" \
+		in_root sh -c 'cd /var/cache/apt/archives && apt-get download -t trixie-backports "$@"' \
+		sh "${missing[@]}"
+}
+
+# image_packages - what makes up the kernel image of K: Debian 13's 7.x
+# kernels split linux-image-<abi> (empty) into linux-base-, linux-binary-
+# (the signed image) and linux-modules-<abi>.
+image_packages() {
+	local deps
+	deps=$(in_root apt-cache depends "linux-image-$K" |
+		awk -v k="$K" '$1 == "Depends:" && $2 ~ "^linux-(base|binary|modules)-" && substr($2, length($2) - length(k) + 1) == k { print $2 }' |
+		sort -u | paste -sd ' ')
+	echo "${deps:-linux-image-$K}"
+}
+
+# test_qemu SERIES - Debian's own kernel K, booted in qemu (TCG) by
+# tests/qemu/run.sh with ours and the sample consumer loaded and the
+# provenance checked; its image is downloaded through the root and its
+# probe modules are built in it. Its checks count as this test's.
+test_qemu() {
+	local s=$1 pkgs log=$WORK/logs/qemu-$K.log rc=0 line n=$FAILED
+	local aux=$WORK/aux-$K/xe_vm_export_aux.ko
+
+	[ -f "$aux" ] || { fail "$s qemu: no sample consumer built for $K"; return; }
+	pkgs=$(image_packages)
+	# shellcheck disable=SC2086 # a list of package names
+	root_download $pkgs || { fail "$s qemu: download $pkgs"; return; }
+	log "$s: booting Debian's $K in qemu (image: $pkgs)"
+	QEMU_KVER=$K QEMU_OTHER_KVER=$K_OLD QEMU_CHROOT=$ROOT QEMU_IMAGE_PACKAGES=$pkgs \
+		QEMU_DEBS=$APT_ARCHIVES XE_KO=$TOP/build/$K/xe.ko AUX_KO=$aux \
+		"$TOP/tests/qemu/run.sh" >"$log" || rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok   "*) ok "$s qemu: ${line#ok   }" ;;
+		"FAIL "*) fail "$s qemu: ${line#FAIL }" ;;
+		*) printf '     %s\n' "$line" ;;
+		esac
+	done <"$log"
+	[ "$rc" -eq 0 ] || [ "$FAILED" -gt "$n" ] ||
+		fail "$s qemu: tests/qemu/run.sh exited $rc (log: $log)"
+}
+
 # bench_size SERIES - the module as DKMS installs it (strip -g, xz) against
 # the in-tree xe.ko.xz of the same kernel, from its modules package
 # (Debian 13's 7.x kernels: linux-modules-<abi>; linux-image-<abi> only
@@ -237,6 +293,7 @@ main() {
 		test_sparse_w1 "$s"
 		test_checkpatch "$s"
 		test_consumer "$s"
+		[ "${XE_SERIES_QEMU:-1}" = 0 ] || test_qemu "$s"
 		[ -z "${XE_SERIES_BENCH:-}" ] || bench_size "$s"
 	done
 	log "check-series ($SERIES_LIST) took $(($(now) - t0)) s"
