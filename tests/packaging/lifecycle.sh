@@ -19,8 +19,10 @@
 #   pkg-upgrade   to <Version>.1: every built kernel rebuilt (K_OLD from the
 #                 provider's cache, its linux-source being gone)
 #   kernel-remove K_OLD removed: its cache pruned (sizes reported)
-#   remove, rpm (bookworm), purge, make-install (trixie), kmod-deb and
-#   kmod-rpm (bookworm)
+#   remove, rpm (bookworm), purge, kmod-deb and kmod-rpm (bookworm)
+#   make-install  `make install` in a fresh minimal root of the suite: it
+#                 installs its build tools and a default kernel by itself;
+#                 the state goes to /var/lib/xe-vm-export
 #
 # Every apt step checks apt's exit status, `dpkg --audit` empty and
 # `dkms status`. Each step's result and time go to $PKG_CACHE/matrix/SUITE
@@ -59,6 +61,11 @@ deb_version() { # .deb
 }
 upstream() { # DEBIAN-VERSION - X.Y.Z-1~deb12u1 -> X.Y.Z
 	echo "${1%-*}"
+}
+installed() { # PATTERN... - "PACKAGE VERSION" of the installed ones
+	# shellcheck disable=SC2016 # dpkg-query's format
+	in_root dpkg-query -W -f '${db:Status-Abbrev} ${Package} ${Version}\n' "$@" 2>/dev/null |
+		awk '$1 == "ii" { print $2, $3 }'
 }
 cache_size() {
 	du -sh "$ROOT/var/lib/$NAME" 2>/dev/null | cut -f1 || echo 0
@@ -346,22 +353,41 @@ step_purge() {
 		test -z "$left"
 }
 
-# make install from a copy of the checkout in the root: the system's state
-# must go to /var/lib/xe-vm-export, never into the checkout (issue 9, 10).
+# make install on a fresh minimal SUITE (make and nothing else of the
+# kind: no compiler, no dkms, no kernel) from a copy of the checkout: it
+# installs the build tools, the packages' Build-Depends and a default 6.12
+# kernel with its linux-source by itself, builds the packages and installs
+# them; the system's state must go to /var/lib/xe-vm-export, never into the
+# checkout (issue 9, 10). The lifecycle's root is gone by then.
 step_make_install() {
-	local src=/tmp/checkout
+	local src=/tmp/checkout v k hv
+	v=$(sed -n 's/^Version:[[:space:]]*//p' "$TOP/META")
+	root_destroy
+	root_create "make-install-$ROOT_SUITE" "$ROOT_SUITE" minimal
+	trap 'root_destroy; rm -rf "$WORK"' EXIT
+	check "make-install: the fresh $ROOT_SUITE root has no gcc, no dkms, no kernel" \
+		test -z "$(in_root sh -c 'command -v gcc dkms; ls /lib/modules' 2>/dev/null)"
 	mkdir -p "$ROOT$src"
 	# A clone as a user has it: the files of this tree, in a git repository
 	# (make dist lists them with git ls-files).
 	git -C "$TOP" ls-files -z | (cd "$TOP" && xargs -0 cp --parents -t "$ROOT$src")
 	git -C "$ROOT$src" init -q && git -C "$ROOT$src" add -A
-	timed make-install run_logged "$LOGS/make-install.log" "make install in the root" \
+	timed make-install run_logged "$LOGS/make-install.log" "make install in a fresh minimal $ROOT_SUITE root" \
 		in_root make -C "$src" install || { fail "make-install: make install exits 0"; return 1; }
-	ok "make-install: make install exits 0"
+	ok "make-install: make install exits 0 (its apt-get runs exited 0)"
 	expect_audit_clean make-install
-	expect_ours "$K_NEW" "$(sed -n 's/^Version:[[:space:]]*//p' "$TOP/META")" make-install
-	check "make-install: the provider's cache is /var/lib/$NAME ($K_NEW's base there)" \
-		test -d "$ROOT/var/lib/$NAME/bases/$K_NEW"
+	# The kernel make install chose: the one whose headers it installed.
+	k=$(installed 'linux-headers-6.12.*-amd64' | awk '{ print $1 }' |
+		sed -n 's/^linux-headers-\(6\.12\.[0-9]*+deb[0-9]*-amd64\)$/\1/p' | sort -V | tail -n1)
+	check "make-install: it installed a 6.12 kernel's headers (${k:-none})" test -n "$k"
+	[ -n "$k" ] || return 1
+	hv=$(installed "linux-headers-$k" | awk '{ print $2 }')
+	check "make-install: it installed linux-source-6.12 $hv (the headers' version)" \
+		test "$(installed linux-source-6.12 | awk '{ print $2 }')" = "$hv"
+	expect_ours "$k" "$v" make-install
+	expect_built_from "$k" "$(upstream "$hv")" make-install
+	check "make-install: the provider's cache is /var/lib/$NAME ($k's base there)" \
+		test -d "$ROOT/var/lib/$NAME/bases/$k"
 	check "make-install: nothing of the system's state in the checkout's build/cache" \
 		test -z "$(left_in_root "${src#/}/build/cache/*")"
 }
@@ -428,7 +454,7 @@ run_step() {
 steps_of_suite() {
 	echo install no-source other-series dist-upgrade pkg-upgrade kernel-remove remove
 	if [ "$1" = bookworm ]; then
-		echo rpm purge kmod-deb kmod-rpm
+		echo rpm purge kmod-deb kmod-rpm make-install
 	else
 		echo purge make-install
 	fi

@@ -6,10 +6,13 @@
 # it when they end.
 #
 # API (the packaging, smoke and series tests use it):
-#   root_create NAME SUITE [backports]
+#   root_create NAME SUITE [backports] [minimal]
 #                 a fresh root $PKG_CACHE/roots/NAME from SUITE's cached base
 #                 (bookworm | trixie), its apt sources written for SUITE (and
 #                 SUITE-backports when asked), mounted, apt indexes fresh.
+#                 minimal: the base is a fresh minimal system with only
+#                 what a user needs to type `make` (ROOT_MINIMAL_PACKAGES):
+#                 no compiler, no dkms.
 #                 Sets ROOT, ROOT_SUITE, ROOT_BACKPORTS; root_destroy on EXIT.
 #   in_root CMD...             run CMD in the root, clean environment
 #   root_apt LOG DESC ARGS...  apt-get -y ARGS in the root, logged
@@ -27,7 +30,8 @@
 # The base tarball of a suite ($PKG_CACHE/debianNN-root-KEY.tar) holds the
 # build tools and dkms, no kernel: the tests choose their kernels from the
 # archive when they run. KEY hashes the suite, its package list and its
-# sources, so a change to either makes a new base.
+# sources, so a change to either makes a new base. The minimal base
+# ($PKG_CACHE/debianNN-minimal-KEY.tar) holds ROOT_MINIMAL_PACKAGES only.
 
 PKG_CACHE=$TEST_CACHE/packaging
 APT_ARCHIVES=$PKG_CACHE/apt-archives
@@ -37,6 +41,9 @@ ROOT_MOUNTS=()
 
 ROOT_PACKAGES=(build-essential dkms kmod xz-utils rsync patch openssl zstd
 	initramfs-tools rpm)
+# A fresh minimal Debian where a user typed `apt install make` to run
+# `make install` from a copy of the checkout.
+ROOT_MINIMAL_PACKAGES=(make)
 
 XE_TEST_DEBIAN_MIRROR=${XE_TEST_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 XE_TEST_SECURITY_MIRROR=${XE_TEST_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
@@ -72,26 +79,37 @@ root_sources_file() {
 	echo "$f"
 }
 
-root_tarball() { # SUITE
-	local key
-	key=$(printf '%s\n' "$1" "${ROOT_PACKAGES[@]}" "$(root_sources "$1")" v2 |
+# root_base_packages [minimal] - the packages of a base, one a line.
+root_base_packages() {
+	if [ "${1:-}" = minimal ]; then
+		printf '%s\n' "${ROOT_MINIMAL_PACKAGES[@]}"
+	else
+		printf '%s\n' "${ROOT_PACKAGES[@]}"
+	fi
+}
+
+root_tarball() { # SUITE [minimal]
+	local key kind=root
+	[ "${2:-}" != minimal ] || kind=minimal
+	key=$(printf '%s\n' "$1" "$(root_base_packages "${2:-}")" "$(root_sources "$1")" v2 |
 		sha256sum | cut -c1-12)
-	echo "$PKG_CACHE/debian$(root_suite_number "$1")-root-$key.tar"
+	echo "$PKG_CACHE/debian$(root_suite_number "$1")-$kind-$key.tar"
 }
 
 # The base: xe in every initramfs (so the tests see the initramfs follow the
 # module; in a file no package owns), initramfs images of xe and what it
 # needs only (made in seconds, never from the host's modules: MODULES=dep
 # would look at the host), no service started by package scripts.
-root_build_tarball() { # SUITE OUT
-	local suite=$1 out=$2 tmp=${2%.tar}.tmp.tar
+root_build_tarball() { # SUITE OUT [minimal]
+	local suite=$1 out=$2 tmp=${2%.tar}.tmp.tar pkgs
+	pkgs=$(root_base_packages "${3:-}" | paste -sd,)
 	need_packages mmdebstrap
 	mkdir -p "$PKG_CACHE"
 	rm -rf "$tmp"
 	# The hooks are shell run by mmdebstrap, $1 being the root.
 	# shellcheck disable=SC2016
 	run_logged "$PKG_CACHE/logs/mmdebstrap-$suite.log" "mmdebstrap: $suite root -> $out" \
-		mmdebstrap --variant=apt --include="$(IFS=,; echo "${ROOT_PACKAGES[*]}")" \
+		mmdebstrap --variant=apt --include="$pkgs" \
 		--setup-hook='mkdir -p "$1/usr/share/initramfs-tools/modules.d" "$1/etc/initramfs-tools/conf.d"' \
 		--setup-hook='echo xe >"$1/usr/share/initramfs-tools/modules.d/xe-vm-export-tests"' \
 		--setup-hook='echo MODULES=list >"$1/etc/initramfs-tools/conf.d/xe-vm-export-tests"' \
@@ -100,10 +118,11 @@ root_build_tarball() { # SUITE OUT
 	mv "$tmp" "$out"
 }
 
-# root_ensure_tarball SUITE - sets ROOT_TARBALL, building it when missing.
+# root_ensure_tarball SUITE [minimal] - sets ROOT_TARBALL, building it when
+# missing.
 root_ensure_tarball() {
-	ROOT_TARBALL=$(root_tarball "$1")
-	[ -s "$ROOT_TARBALL" ] || root_build_tarball "$1" "$ROOT_TARBALL"
+	ROOT_TARBALL=$(root_tarball "$1" "${2:-}")
+	[ -s "$ROOT_TARBALL" ] || root_build_tarball "$1" "$ROOT_TARBALL" "${2:-}"
 }
 
 root_mount() { # TYPE-OR-BIND SOURCE TARGET-IN-ROOT
@@ -117,17 +136,24 @@ root_mount() { # TYPE-OR-BIND SOURCE TARGET-IN-ROOT
 	ROOT_MOUNTS+=("$dst")
 }
 
-# root_create NAME SUITE [backports] - see the top of this file.
+# root_create NAME SUITE [backports] [minimal] - see the top of this file.
 root_create() {
-	local name=$1 suite=${2:-bookworm} bp=${3:-}
-	[ -z "$bp" ] || [ "$bp" = backports ] || die "root_create: third argument: backports or nothing"
-	root_ensure_tarball "$suite"
+	local name=$1 suite=${2:-bookworm} bp='' minimal='' opt
+	shift $(($# < 2 ? $# : 2))
+	for opt in "$@"; do
+		case $opt in
+		backports) bp=backports ;;
+		minimal) minimal=minimal ;;
+		*) die "root_create: unknown option '$opt' (backports, minimal)" ;;
+		esac
+	done
+	root_ensure_tarball "$suite" "$minimal"
 	root_destroy
 	ROOT=$PKG_CACHE/roots/$name ROOT_SUITE=$suite ROOT_BACKPORTS=$bp
 	trap root_destroy EXIT
 	root_destroy
 	mkdir -p "$ROOT" "$APT_ARCHIVES/partial"
-	log "extracting the $suite base root into $ROOT"
+	log "extracting the $suite ${minimal:+minimal }base root into $ROOT"
 	tar -C "$ROOT" -xf "$ROOT_TARBALL"
 	rm -f "$ROOT/etc/apt/sources.list"
 	root_sources "$suite" "$bp" >"$ROOT/etc/apt/sources.list.d/debian.sources"
