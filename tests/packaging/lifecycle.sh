@@ -25,7 +25,8 @@
 #                 the state goes to /var/lib/xe-vm-export
 #
 # Every apt step checks apt's exit status, `dpkg --audit` empty and
-# `dkms status`. Each step's result and time go to $PKG_CACHE/matrix/SUITE
+# `dkms status`. LIFECYCLE_STEPS="STEP..." runs only those steps (for
+# development; make-install alone works, most others need their predecessors). Each step's result and time go to $PKG_CACHE/matrix/SUITE
 # (run.sh prints the matrix), timings to $PKG_CACHE/timings.
 set -euo pipefail
 
@@ -472,6 +473,11 @@ main() {
 	: >"$MATRIX"
 	sed -i "\\|^$suite/|d; /^$suite /d" "$TIMINGS" 2>/dev/null || true
 	mapfile -t steps < <(steps_of_suite "$suite" | tr ' ' '\n')
+	if [ -n "${LIFECYCLE_STEPS:-}" ]; then
+		mapfile -t steps < <(printf '%s\n' "${steps[@]}" | grep -xF -f <(tr ' ' '\n' <<<"$LIFECYCLE_STEPS"))
+		[ ${#steps[@]} -gt 0 ] || die "LIFECYCLE_STEPS='$LIFECYCLE_STEPS': none of $suite's steps"
+		log "LIFECYCLE_STEPS: only ${steps[*]} (a development run: the later steps need the earlier ones' state)"
+	fi
 	WORK=$(mktemp -d)
 	start=$(date +%s)
 	if [ "$suite" = trixie ]; then
