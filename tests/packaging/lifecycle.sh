@@ -43,8 +43,11 @@ readonly NAME=xe-vm-export
 xe_path() { # KERNEL - modprobe's xe for KERNEL, relative to its modules dir
 	in_root modinfo -k "$1" -n xe 2>/dev/null | sed "s|.*/modules/$1/||"
 }
-dkms_state() { # KERNEL - "0.1.0: installed" or empty
-	in_root dkms status -m "$NAME" -k "$1" 2>/dev/null | sed -n 's|^[^/]*/\([^,]*\), .*: \(.*\)$|\1: \2|p'
+# dkms_state KERNEL - "0.1.0: installed" or empty; what dkms 3.2 adds after
+# the state ("installed (Original modules exist)") is left out.
+dkms_state() {
+	in_root dkms status -m "$NAME" -k "$1" 2>/dev/null |
+		sed -n 's|^[^/]*/\([^,]*\), .*: \([a-z-]*\).*$|\1: \2|p'
 }
 initramfs_xe() { # KERNEL
 	in_root lsinitramfs "/boot/initrd.img-$1" | grep -E '/xe\.ko' | sed "s|.*/modules/$1/||"
