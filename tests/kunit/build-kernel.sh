@@ -1,7 +1,8 @@
 #!/bin/bash
-# Build (or reuse) the KUnit test kernel: x86_64 tinyconfig + kunit.config
-# from the linux-source tarball, in the cache described in kunit-lib.sh.
-# The build is reused while the source version, the fragment, the compiler
+# Build (or reuse) a KUnit test kernel: x86_64 tinyconfig + the fragments of
+# KUNIT_FLAVOUR (kunit.config, then bench.config for the bench one) from the
+# linux-source tarball, in the cache described in kunit-lib.sh.
+# The build is reused while the source version, the fragments, the compiler
 # and this script's BUILD_STEPS stay the same.
 #
 # Prints the cache directory on stdout. Exit: 0 built or reused, 1 failure.
@@ -22,7 +23,7 @@ cache_key() {
 		echo "steps $BUILD_STEPS"
 		echo "source $(kunit_source_version)"
 		gcc --version | head -n 1
-		cat "$KUNIT_FRAGMENT"
+		cat "${KUNIT_FRAGMENTS[@]}"
 	} | sha256sum | cut -d' ' -f1
 }
 
@@ -42,15 +43,15 @@ kmake() {
 	nice -n 10 make -C "$CACHE/src" O="$CACHE/obj" ARCH=x86_64 "$@"
 }
 
-# configure - tinyconfig, the fragment on top, then Kconfig's verdict.
+# configure - tinyconfig, the fragments on top, then Kconfig's verdict.
 configure() {
 	kmake tinyconfig
 	"$CACHE/src/scripts/kconfig/merge_config.sh" -m -O "$CACHE/obj" \
-		"$CACHE/obj/.config" "$KUNIT_FRAGMENT"
+		"$CACHE/obj/.config" "${KUNIT_FRAGMENTS[@]}"
 	kmake olddefconfig
 }
 
-# verify_config - every option of the fragment survived olddefconfig.
+# verify_config - every option the fragments ask for survived olddefconfig.
 verify_config() {
 	local config=$CACHE/obj/.config line opt lost=()
 	while IFS= read -r line; do
@@ -64,9 +65,9 @@ verify_config() {
 			grep -q "^$opt=" "$config" && lost+=("$line")
 			;;
 		esac
-	done <"$KUNIT_FRAGMENT"
+	done < <(kunit_wanted_config)
 	[ ${#lost[@]} -eq 0 ] && return 0
-	log "options of $KUNIT_FRAGMENT that Kconfig did not keep:"
+	log "options of ${KUNIT_FRAGMENTS[*]#"$TOP"/} that Kconfig did not keep:"
 	for line in "${lost[@]}"; do
 		opt=${line#\# }
 		opt=${opt%%[= ]*}
@@ -96,7 +97,7 @@ build() {
 	local key=$1 kver
 	rm -rf "$CACHE/modules" "$CACHE/key"
 	mkdir -p "$CACHE/obj"
-	run_logged "$CACHE/config.log" "configuring (tinyconfig + ${KUNIT_FRAGMENT#"$TOP"/})" configure
+	run_logged "$CACHE/config.log" "configuring (tinyconfig + ${KUNIT_FRAGMENTS[*]#"$TOP"/})" configure
 	verify_config
 	run_logged "$CACHE/build.log" "building bzImage and modules (-j$KUNIT_JOBS; cold: many minutes)" \
 		kmake -j"$KUNIT_JOBS" bzImage modules CONFIG_DRM_XE=
@@ -116,7 +117,7 @@ main() {
 	key=$(cache_key)
 	if [ "$(cat "$CACHE/key" 2>/dev/null)" = "$key" ] &&
 		[ -f "$CACHE/obj/arch/x86/boot/bzImage" ]; then
-		log "reusing test kernel $(kunit_kernel_release "$CACHE/obj") in $CACHE"
+		log "reusing $KUNIT_FLAVOUR test kernel $(kunit_kernel_release "$CACHE/obj") in $CACHE"
 	else
 		start=$(date +%s)
 		extract "$CACHE/src"

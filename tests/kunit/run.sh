@@ -11,12 +11,16 @@
 #  4. boot it; the console goes to build/kunit/console.log
 #  5. judge: failed cases, splats, missing suites or cases; coverage
 #
-# Environment: TEST_CACHE, KUNIT_JOBS (see kunit-lib.sh);
+# Environment: TEST_CACHE, KUNIT_JOBS, KUNIT_FLAVOUR (see kunit-lib.sh; a
+#   kernel without gcov reports no coverage);
 #   KUNIT_TIMEOUT=SECONDS     limit of the qemu run (default 900)
 #   KUNIT_MEM=SIZE            guest memory (default 2G)
 #   KUNIT_STRESS_RUNS=N       runs in a row of the stress case (default 1)
 #   COVERAGE_MIN=PERCENT      least line coverage of the feature (default 90)
+#   KUNIT_BOOT_ARGS=ARGS      more kernel command line (kunit.filter_glob=...)
 # Exit: 0 all passed, 1 anything failed.
+# tests/kunit/bench.sh sources this file for its functions (main runs only
+# when the file is executed).
 set -euo pipefail
 
 TEST_NAME=kunit
@@ -25,14 +29,15 @@ TEST_NAME=kunit
 # shellcheck source=tests/kunit/kunit-lib.sh
 . "$TOP/tests/kunit/kunit-lib.sh"
 
-OUT=$TOP/build/kunit
-RUN=$TEST_CACHE/kunit-run
+OUT=$TOP/build/kunit$KUNIT_SUFFIX
+RUN=$TEST_CACHE/kunit-run$KUNIT_SUFFIX
 KUNIT_TIMEOUT=${KUNIT_TIMEOUT:-900}
 KUNIT_MEM=${KUNIT_MEM:-2G}
 KUNIT_STRESS_RUNS=${KUNIT_STRESS_RUNS:-1}
+KUNIT_BOOT_ARGS=${KUNIT_BOOT_ARGS:-}
 PROVIDER=$TOP/src/scripts/xe-vm-export-source
 # Where the provider keeps xe bases and work trees for the test kernel.
-XE_CACHE=$TEST_CACHE/kunit-xe
+XE_CACHE=$TEST_CACHE/kunit-xe$KUNIT_SUFFIX
 
 # --- 1. the kernel ------------------------------------------------------------
 
@@ -58,13 +63,16 @@ feature_sources() {
 
 # build_xe - the patched xe and its KUnit test module (xe's own mock
 # suites and the project's) against the test kernel, as DKMS would build
-# it; sets XE_KO, XE_TEST_KO and XE_WORK (the build tree).
+# it, the feature's files with gcov when the kernel has it; sets XE_KO,
+# XE_TEST_KO and XE_WORK (the build tree).
 build_xe() {
 	local out=$XE_CACHE/out/$KVER gcov=() f
 	[ -x "$PROVIDER" ] || die "no source provider at $PROVIDER: nothing to build xe with"
-	for f in $(feature_sources); do
-		gcov+=("GCOV_PROFILE_${f%.c}.o=y")
-	done
+	if kunit_has_config "$KCACHE/obj" GCOV_KERNEL; then
+		for f in $(feature_sources); do
+			gcov+=("GCOV_PROFILE_${f%.c}.o=y")
+		done
+	fi
 	rm -rf "$out"
 	run_logged "$OUT/xe-build.log" "building the patched xe for $KVER (gcov: ${gcov[*]:-none})" \
 		nice -n 10 make -C "$TOP/src" -j"$KUNIT_JOBS" KVER="$KVER" OUT="$out" \
@@ -154,7 +162,7 @@ boot() {
 	timeout -k 10 "$KUNIT_TIMEOUT" qemu-system-x86_64 \
 		-accel tcg -smp 2 -m "$KUNIT_MEM" -nographic -no-reboot -monitor none \
 		-kernel "$KCACHE/obj/arch/x86/boot/bzImage" -initrd "$RUN/initramfs.cpio.gz" \
-		-append "console=ttyS0 panic=-1 kunit.stats_enabled=2" \
+		-append "console=ttyS0 panic=-1 kunit.stats_enabled=2${KUNIT_BOOT_ARGS:+ $KUNIT_BOOT_ARGS}" \
 		-serial "file:$OUT/console.log" -serial "file:$OUT/gcov.dump"
 }
 
@@ -244,6 +252,10 @@ judge() {
 # coverage - line coverage of the feature's files from the guest's data.
 coverage() {
 	local srcs=() f
+	if ! kunit_has_config "$KCACHE/obj" GCOV_KERNEL; then
+		COVERAGE="n/a (the $KUNIT_FLAVOUR test kernel has no gcov)"
+		return 0
+	fi
 	for f in $(feature_sources); do
 		srcs+=("$XE_WORK/$f")
 	done
@@ -280,7 +292,7 @@ main() {
 		log "waiting for another check-kunit run to finish"
 		flock 8
 	}
-	log "phase 1/5: test kernel"
+	log "phase 1/5: $KUNIT_FLAVOUR test kernel"
 	build_kernel
 	log "phase 2/5: the patched xe for $KVER"
 	build_xe
@@ -306,4 +318,6 @@ main() {
 	return "$status"
 }
 
-main "$@"
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	main "$@"
+fi
