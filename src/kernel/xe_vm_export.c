@@ -321,10 +321,7 @@ static struct xe_vm_import *import_file(struct device *dev, struct file *file)
 	imp->vm_id = exp->vm_id;
 	INIT_LIST_HEAD(&imp->vm_link);
 	INIT_LIST_HEAD(&imp->dev_link);
-
-	mutex_lock(&vm_xd(vm)->lock);
-	vm->export.imports++;
-	mutex_unlock(&vm_xd(vm)->lock);
+	atomic_inc(&vm->export.imports);
 
 	trace_xe_vm_export_import(vm, imp->vm_id);
 
@@ -365,13 +362,16 @@ struct xe_vm_import *xe_vm_import_get(struct device *dev, int fd)
 }
 EXPORT_SYMBOL_NS_GPL(xe_vm_import_get, XE_VM_EXPORT);
 
-/* Unregister @imp; waits for its revoke callback if that is running. */
-static void import_unregister(struct xe_vm_import *imp, bool warn)
+/*
+ * Device lock held: take @imp off the lists if it is registered. A revoked
+ * import is not on them: its revocation holds it until the callback
+ * returned, which import_wait_revoke() waits for.
+ */
+static void import_unlink(struct xe_vm_import *imp, bool warn)
 {
 	struct xe_vm *vm = imp->vm;
-	struct xe_vm_export_device *xd = vm_xd(vm);
 
-	mutex_lock(&xd->lock);
+	lockdep_assert_held(&vm_xd(vm)->lock);
 	switch (imp->state) {
 	case XE_VM_IMPORT_REGISTERED:
 		list_del_init(&imp->vm_link);
@@ -385,11 +385,24 @@ static void import_unregister(struct xe_vm_import *imp, bool warn)
 	default:
 		break;
 	}
-	mutex_unlock(&xd->lock);
+}
 
-	/* A revocation holds @imp until its callback returned. */
-	wait_event(xd->revoke_wq,
+/* Wait for the end of @imp's revoke callback if that is running. */
+static void import_wait_revoke(struct xe_vm_import *imp)
+{
+	wait_event(vm_xd(imp->vm)->revoke_wq,
 		   READ_ONCE(imp->state) != XE_VM_IMPORT_REVOKING);
+}
+
+/* Unregister @imp; waits for its revoke callback if that is running. */
+static void import_unregister(struct xe_vm_import *imp, bool warn)
+{
+	struct xe_vm_export_device *xd = vm_xd(imp->vm);
+
+	mutex_lock(&xd->lock);
+	import_unlink(imp, warn);
+	mutex_unlock(&xd->lock);
+	import_wait_revoke(imp);
 }
 
 /**
@@ -413,11 +426,12 @@ void xe_vm_import_put(struct xe_vm_import *imp)
 
 	vm = imp->vm;
 	drm = &vm->xe->drm;
-	import_unregister(imp, false);
-
+	/* one section of the device lock, the wait (if any) after it */
 	mutex_lock(&vm_xd(vm)->lock);
-	vm->export.imports--;
+	import_unlink(imp, false);
 	mutex_unlock(&vm_xd(vm)->lock);
+	import_wait_revoke(imp);
+	atomic_dec(&vm->export.imports);
 
 	trace_xe_vm_export_unimport(vm, imp->vm_id);
 
@@ -798,7 +812,8 @@ static int vm_exports_show(struct seq_file *m, void *data)
 		struct xe_vm *vm = exp->vm;
 
 		seq_printf(m, "%u %d %u %u\n", exp->vm_id, pid_nr(exp->pid),
-			   vm->export.registered, vm->export.imports);
+			   vm->export.registered,
+			   atomic_read(&vm->export.imports));
 	}
 	mutex_unlock(&xd->lock);
 

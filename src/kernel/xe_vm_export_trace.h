@@ -31,7 +31,7 @@ DECLARE_EVENT_CLASS(xe_vm_export_event,
 				   __entry->vm_id = vm_id;
 				   __entry->asid = vm->usm.asid;
 				   __entry->registered = READ_ONCE(vm->export.registered);
-				   __entry->imports = READ_ONCE(vm->export.imports);),
+				   __entry->imports = atomic_read(&vm->export.imports);),
 
 		    TP_printk("dev=%s, vm=%p, vm_id=%u, asid=%u, registered=%u, imports=%u",
 			      __get_str(dev), __entry->vm, __entry->vm_id,

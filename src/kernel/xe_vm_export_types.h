@@ -6,6 +6,7 @@
 #ifndef _XE_VM_EXPORT_TYPES_H_
 #define _XE_VM_EXPORT_TYPES_H_
 
+#include <linux/atomic.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
@@ -60,8 +61,12 @@ struct xe_vm_export_state {
 	struct xe_vm_export *export;
 	/** @importers: registered imports of the VM (&xe_vm_import.vm_link) */
 	struct list_head importers;
-	/** @imports: number of live imports of the VM */
-	unsigned int imports;
+	/**
+	 * @imports: number of live imports of the VM, for debugfs and the
+	 * trace events only; atomic, so that import and put of an import do
+	 * not take the device lock for it
+	 */
+	atomic_t imports;
 	/** @registered: number of imports on @importers */
 	unsigned int registered;
 	/** @revoking: number of the VM's importers whose callback is running */

@@ -565,7 +565,7 @@ static void alloc_failures(struct kunit *test)
 
 	kunit_activate_static_stub(test, T->zalloc, zalloc_fails);
 	KUNIT_EXPECT_PTR_EQ(test, xe_vm_import_get(NULL, fd), ERR_PTR(-ENOMEM));
-	KUNIT_EXPECT_EQ(test, vm->export.imports, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&vm->export.imports), 0);
 	close_sync(fd);
 	KUNIT_EXPECT_EQ(test, do_export(ctx, id, &fd2), -ENOMEM);
 	kunit_deactivate_static_stub(test, T->zalloc);
@@ -622,7 +622,7 @@ static void import_vm(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, imp);
 	KUNIT_EXPECT_PTR_EQ(test, imp->vm, vm);
 	KUNIT_EXPECT_EQ(test, kref_read(&vm->gpuvm.kref), 3);
-	KUNIT_EXPECT_EQ(test, vm->export.imports, 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&vm->export.imports), 1);
 	KUNIT_EXPECT_EQ(test, xe_vm_import_asid(imp), vm->usm.asid);
 	KUNIT_EXPECT_NE(test, xe_vm_import_asid(imp), 0);
 	KUNIT_EXPECT_EQ(test, xe_vm_import_va_bits(imp), ctx->xe->info.va_bits);
@@ -640,10 +640,10 @@ static void import_vm(struct kunit *test)
 	/* NULL accepts any device; imports are counted */
 	imp2 = xe_vm_import_get(NULL, fd);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, imp2);
-	KUNIT_EXPECT_EQ(test, vm->export.imports, 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&vm->export.imports), 2);
 	KUNIT_EXPECT_EQ(test, kref_read(&ctx->xe->drm.ref), dev_refs + 3);
 	xe_vm_import_put(imp2);
-	KUNIT_EXPECT_EQ(test, vm->export.imports, 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&vm->export.imports), 1);
 	xe_vm_import_put(NULL);
 
 	close_sync(fd);
@@ -1164,7 +1164,7 @@ static void put_unregisters(struct kunit *test)
 	close_sync(fd);
 	xe_vm_import_put(ti.imp);
 	KUNIT_EXPECT_EQ(test, vm->export.registered, 0);
-	KUNIT_EXPECT_EQ(test, vm->export.imports, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&vm->export.imports), 0);
 	KUNIT_EXPECT_EQ(test, fake_vm_destroy(ctx, id), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ti.revokes), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 1);
