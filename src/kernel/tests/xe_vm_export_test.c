@@ -1655,6 +1655,13 @@ static void bench(struct kunit *test)
 	for (step = 0; step < BENCH_STEPS; step++)
 		best[step] = S64_MAX;
 
+	/*
+	 * Time the code as callers outside KUnit run it: while the thread is
+	 * no test's, the static stub of ve_zalloc() is the no-op it is in
+	 * production, not a search of the test's resources (which costs the
+	 * path about 0.4x the baseline). The assertions name @test directly.
+	 */
+	current->kunit_test = NULL;
 	for (round = 0; round < BENCH_ROUNDS; round++) {
 		memset(ns, 0, sizeof(ns));
 		ns[BENCH_ANON] = bench_anon_inode(test, false);
@@ -1663,6 +1670,7 @@ static void bench(struct kunit *test)
 		for (step = 0; step < BENCH_STEPS; step++)
 			best[step] = min(best[step], max_t(s64, ns[step], 1));
 	}
+	current->kunit_test = test;
 
 	kunit_info(test, "export+import+release: %lld cycles/s; anon inode create+release (baseline): %lld cycles/s; cost %lld.%02lldx the baseline\n",
 		   div64_s64(BENCH_CYCLES * NSEC_PER_SEC, best[BENCH_TOTAL]),
