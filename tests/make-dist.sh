@@ -21,6 +21,8 @@ git ls-files -z src | sed -z 's|^src/||' | (cd src && xargs -0 cp --parents -t "
 git ls-files -z tests/smoke/Makefile 'tests/smoke/*.[ch]' | xargs -0 cp --parents -t "$dir"
 cp META "$dir/"
 sed -e "s/@VERSION@/$version/" -e "s/@SERIES_REGEX@/$regex/" dkms.conf >"$dir/dkms.conf"
+# The sample auxiliary driver's own DKMS module builds against this version.
+sed -i "s/@VERSION@/$version/" "$dir/samples/xe_vm_export_aux/dkms.conf"
 mkdir -p "$(dirname "$out")"
 # Reproducible: fixed owner, order and times.
 tar -C "$stage" --owner=0 --group=0 --numeric-owner --sort=name \

@@ -38,7 +38,8 @@ build_upgrade() {
 	tar -C "$tmp" -xzf "$TOP/dist/$name-$version.tar.gz"
 	mv "$tmp/$name-$version" "$tmp/$name-$up"
 	sed -i "s/^Version:.*/Version:\t$up/" "$tmp/$name-$up/META"
-	sed -i "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$up\"/" "$tmp/$name-$up/dkms.conf"
+	sed -i "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$up\"/" "$tmp/$name-$up/dkms.conf" \
+		"$tmp/$name-$up/samples/xe_vm_export_aux/dkms.conf"
 	tar -C "$tmp" --owner=0 --group=0 --sort=name -czf "$tmp/$name-$up.tar.gz" "$name-$up"
 	rm -rf "$PKG/upgrade"
 	DEB_WORK=$PKG/deb-upgrade run_logged "$PKG/logs/make-deb-upgrade.log" \
