@@ -36,7 +36,9 @@
 #                    the packages making up the kernel image and a directory
 #                    where they were downloaded (tests/qemu/lib-qemu.sh)
 #
-# Exit: 0 all checks passed, 1 a check failed or the setup broke.
+# Exit: 0 all checks passed, 1 a check failed or the setup broke. A check
+# that cannot run here (no package initramfs, no kernel to refuse) is a
+# skip: counted and named in the summary line, never a pass.
 # Guest logs stay under build/qemu/ when something failed.
 
 set -euo pipefail
@@ -62,6 +64,25 @@ BAD_DMESG='WARNING:|BUG:|Oops|cut here|Call Trace|lockdep|circular locking|Unkno
 INTREE_XE=kernel/drivers/gpu/drm/xe/xe.ko
 # Taint bits expected from our modules: O (out-of-tree), E (unsigned).
 TAINT_OK=$((4096 | 8192))
+
+# Skips are counted apart from passes: skip WHAT WHY prints one line, and the
+# summary line says how many checks could not run and why.
+SKIPPED=0 SKIP_WHY=()
+skip() {
+	SKIPPED=$((SKIPPED + 1))
+	SKIP_WHY+=("$1: $2")
+	printf 'SKIP %s (%s)\n' "$1" "$2"
+}
+
+# qemu_summary - lib.sh's summary line, with the skips and their reasons.
+qemu_summary() {
+	local why=''
+
+	[ "$SKIPPED" -eq 0 ] || why=" ($(printf '%s; ' "${SKIP_WHY[@]}" | sed 's/; $//'))"
+	printf '%s: %d passed, %d failed, %d skipped%s\n' "$TEST_NAME" "$PASSED" "$FAILED" \
+		"$SKIPPED" "$why"
+	[ "$FAILED" -eq 0 ]
+}
 
 # --- the modules under test -------------------------------------------------
 
@@ -227,7 +248,8 @@ check_probes() {
 	check "probe module built for $KVER loads (control)" \
 		test "$(fact "$log" probe.own.load)" = 0
 	if [ -z "$OTHER_KVER" ]; then
-		log "SKIP refusal of a module built for another kernel: no older kernel of the archive has another module_layout CRC than $KVER"
+		skip "refusal of a module built for another kernel" \
+			"no older kernel of the archive has another module_layout CRC than $KVER"
 		return 0
 	fi
 	reason=$(sed -n '/xeq: probes/,$p' "$log.dmesg" |
@@ -332,8 +354,8 @@ boot_package() {
 	initrd=$PKG_ROOT/boot/initrd.img-$KVER
 	ko=$(pkg_xe)
 	if [ ! -f "$initrd" ] || [ -z "$ko" ]; then
-		log "skip: no package initramfs ($initrd) or package xe in $PKG_ROOT; made by tests/packaging"
-		printf 'skip package initramfs: %s or its updates/dkms/xe.ko* missing\n' "$initrd"
+		skip "boot of the package's initramfs" \
+			"no $initrd or its updates/dkms/xe.ko* in $PKG_ROOT (made by make check-packages' Debian 12 lifecycle)"
 		return 0
 	fi
 	rm -rf "$root"
@@ -383,7 +405,7 @@ main() {
 	boot_own
 	boot_package
 	log "done in $((SECONDS - start)) s"
-	if summary; then
+	if qemu_summary; then
 		rm -f "$OUT"/guest*.log*
 		return 0
 	fi
