@@ -19,6 +19,11 @@
 #   pkg-upgrade   to <Version>.1: every built kernel rebuilt (K_OLD from the
 #                 provider's cache, its linux-source being gone)
 #   kernel-remove K_OLD removed: its cache pruned (sizes reported)
+#   bpo-kernel    (trixie, LIFECYCLE_BPO=1) a backports kernel of META's next series (7.2)
+#                 with its exact linux-source: built, next to the 6.12 ones,
+#                 provenance naming each exact source
+#   bpo-upgrade   (trixie, LIFECYCLE_BPO=1) the newer backports ABI of that series with its
+#                 linux-source in one apt-get run: ours rebuilt for it
 #   remove, rpm (bookworm), purge, kmod-deb and kmod-rpm (bookworm)
 #   make-install  `make install` in a fresh minimal root of the suite: it
 #                 installs its build tools and a default kernel by itself;
@@ -70,6 +75,9 @@ installed() { # PATTERN... - "PACKAGE VERSION" of the installed ones
 	# shellcheck disable=SC2016 # dpkg-query's format
 	in_root dpkg-query -W -f '${db:Status-Abbrev} ${Package} ${Version}\n' "$@" 2>/dev/null |
 		awk '$1 == "ii" { print $2, $3 }'
+}
+installed_version() { # the upstream version of the installed package
+	installed "$NAME-dkms" | awk '{ sub(/-[^-]*$/, "", $2); print $2 }'
 }
 cache_size() {
 	du -sh "$ROOT/var/lib/$NAME" 2>/dev/null | cut -f1 || echo 0
@@ -187,6 +195,23 @@ choose_kernels() {
 	V_TWO=$(root_headers_version "$K_TWO")
 	log "$ROOT_SUITE kernels: install $K_OLD ($V_OLD) and $K_TWO ($V_TWO, sources.conf);" \
 		"no source $K_NOSRC; other series $K_OTHER; dist-upgrade to $K_NEW ($V_NEW)"
+	[ "$ROOT_SUITE" = bookworm ] || [ -z "${LIFECYCLE_BPO:-}" ] || choose_backports_kernels
+}
+
+# choose_backports_kernels - Debian 13: the two newest backports kernels of
+# META's second series (7.2) with their linux-source (test_kernels): K_BPO_OLD
+# installed with its source, then upgraded to K_BPO_NEW with its own.
+choose_backports_kernels() {
+	local bpo=()
+	BPO_SERIES=$(sed -n 's/^Series:[[:space:]]*//p' "$TOP/META" | awk '{ print $2 }')
+	[ -n "$BPO_SERIES" ] || die "META lists no series after 6.12"
+	read -ra bpo <<<"$(test_kernels 2 "$BPO_SERIES" in_root apt-cache)"
+	K_BPO_OLD=${bpo[0]} K_BPO_NEW=${bpo[1]:-}
+	V_BPO_OLD=$(root_headers_version "$K_BPO_OLD")
+	V_BPO_NEW=''
+	[ -z "$K_BPO_NEW" ] || V_BPO_NEW=$(root_headers_version "$K_BPO_NEW")
+	log "$ROOT_SUITE backports kernels: $K_BPO_OLD ($V_BPO_OLD) with its linux-source-$BPO_SERIES," \
+		"upgraded to ${K_BPO_NEW:-none} (${V_BPO_NEW:-the archive has one $BPO_SERIES kernel with its source})"
 }
 
 # --- the steps --------------------------------------------------------------
@@ -307,6 +332,44 @@ step_kernel_remove() {
 	check "kernel-remove: no DKMS build of $K_OLD left" \
 		test -z "$(left_in_root "var/lib/dkms/$NAME/*/$K_OLD" "lib/modules/$K_OLD/updates/dkms/xe.ko*")"
 	check "kernel-remove: $K_NEW's cache kept" test -d "$ROOT/var/lib/$NAME/bases/$K_NEW"
+}
+
+# A backports kernel of the next series with its exact linux-source, next
+# to the 6.12 ones: ours built for both series, each from its exact source.
+step_bpo_kernel() {
+	local v k=$K_BPO_OLD src=linux-source-$BPO_SERIES
+	v=$(installed_version)
+	timed bpo-kernel-build apt_step "$LOGS/bpo-kernel.log" \
+		"$k with $src=$V_BPO_OLD (trixie-backports)" bpo-kernel \
+		install -t "$ROOT_SUITE-backports" "linux-image-$k" "linux-headers-$k" "$src=$V_BPO_OLD" ||
+		return 1
+	expect_ours "$k" "$v" bpo-kernel
+	expect_built_from "$k" "$src $V_BPO_OLD" bpo-kernel
+	check "bpo-kernel: $k's initramfs holds our xe" \
+		grep -q '^updates/dkms/' <<<"$(initramfs_xe "$k")"
+	expect_ours "$K_TWO" "$v" bpo-kernel
+	expect_built_from "$K_TWO" "$(upstream "$V_TWO")" bpo-kernel
+}
+
+# The backports kernel upgrade: the newer ABI of the series with its
+# linux-source in one apt-get run rebuilds ours for it; the older keeps ours.
+step_bpo_upgrade() {
+	local v k=$K_BPO_NEW src=linux-source-$BPO_SERIES
+	if [ -z "$k" ]; then
+		fail "bpo-upgrade: the archive offers two $BPO_SERIES kernels with their linux-source"
+		return 0
+	fi
+	v=$(installed_version)
+	timed bpo-upgrade-build apt_step "$LOGS/bpo-upgrade.log" \
+		"backports kernel upgrade $K_BPO_OLD -> $k with $src=$V_BPO_NEW" bpo-upgrade \
+		install -t "$ROOT_SUITE-backports" "linux-image-$k" "linux-headers-$k" "$src=$V_BPO_NEW" ||
+		return 1
+	expect_ours "$k" "$v" bpo-upgrade
+	expect_built_from "$k" "$src $V_BPO_NEW" bpo-upgrade
+	check "bpo-upgrade: $k's initramfs holds our xe" \
+		grep -q '^updates/dkms/' <<<"$(initramfs_xe "$k")"
+	expect_ours "$K_BPO_OLD" "$v" bpo-upgrade
+	expect_built_from "$K_BPO_OLD" "$src $V_BPO_OLD" bpo-upgrade
 }
 
 # expect_clean STEP KERNEL... - nothing of the DKMS module left anywhere.
@@ -456,11 +519,14 @@ run_step() {
 }
 
 steps_of_suite() {
-	echo install no-source other-series dist-upgrade pkg-upgrade kernel-remove remove
+	echo install no-source other-series dist-upgrade pkg-upgrade kernel-remove
 	if [ "$1" = bookworm ]; then
-		echo rpm purge kmod-deb kmod-rpm make-install
+		echo remove rpm purge kmod-deb kmod-rpm make-install
 	else
-		echo purge make-install
+		# Not yet run green end to end (two 7.2 builds, ~15-35 min more):
+		# opt in with LIFECYCLE_BPO=1.
+		[ -z "${LIFECYCLE_BPO:-}" ] || echo bpo-kernel bpo-upgrade
+		echo remove purge make-install
 	fi
 }
 
