@@ -2,11 +2,14 @@
 # tests/fleet/run.sh - `make check-fleet`: the prebuilt module packages and
 # the signed repositories a fleet installs from.
 #
-#   1. the kernel: the ABI linux-image-SERIES-amd64 points to in the archive
-#      now; its headers (test dependency) and linux-source (downloaded into
-#      TEST_CACHE, given to the build as an explicit source); `make module`.
+#   1. the kernels (pick_kernels): B, what linux-image-SERIES-amd64 points
+#      to in the archive now; A, the ABI before it; their headers (test
+#      dependencies) and linux-source (downloaded into TEST_CACHE, given to
+#      the builds as explicit sources); `make module` for both, the
+#      provider's cache in TEST_CACHE.
 #   2. kmod-deb: module package + flavour metapackage, fields, version
-#      order, copyright naming the kernel source, maintainer scripts, lintian.
+#      order, copyright naming the kernel source, maintainer scripts, lintian;
+#      A's packages (the repository before the kernel moved).
 #   3. signing: SIGN_KEY/SIGN_CERT made here; the module's PKCS#7 is cut out
 #      of the packaged xe.ko and checked with `openssl cms -verify` against
 #      the certificate (and must fail against another one).
@@ -15,9 +18,13 @@
 #   5. make repo: a key made here (temporary GNUPGHOME), InRelease and
 #      repomd.xml signatures checked with gpgv, rpm signatures with rpm -K,
 #      the apt repository served on 127.0.0.1 read by apt with signed-by=,
-#      and the metapackage's dependency chain resolved by apt.
+#      and the metapackage's dependency chain resolved by apt; the dnf
+#      repository read by dnf in an installroot (repo_gpgcheck), tampered
+#      copies refused.
 #   6. hosts (hosts.sh): fleet/ansible/playbook.yml on three isolated
-#      Debian roots through Ansible's chroot connection.
+#      Debian roots through Ansible's chroot connection, on kernel A; the
+#      kernel-ABI upgrade to B by one apt-get dist-upgrade; a kernel the
+#      repository does not serve, reported skipped.
 #
 # Nothing is installed on the host but test dependencies (headers, tools).
 set -euo pipefail
@@ -42,10 +49,16 @@ cleanup() {
 	[ -z "$WORK" ] || rm -rf "$WORK"
 }
 
-# pick_kernel - the release linux-image-SERIES-amd64 depends on now, of the
-# newest supported series the archive has.
-pick_kernel() {
-	local s
+# pick_kernels - the kernels, chosen from the archive now, never pinned:
+#   KVER       B: the ABI linux-image-SERIES-amd64 points to now, of the
+#              newest supported series the archive has; most checks use it;
+#   KVER_OLD   A: the ABI before it among test_kernels (its linux-source of
+#              the same version is in the archive), the hosts' kernel before
+#              the kernel-ABI upgrade (empty: only one such ABI, no upgrade);
+#   KVER_OTHER another ABI of the series, older than A: a kernel the
+#              repository does not serve (empty: none in the archive).
+pick_kernels() {
+	local s k
 	KVER=
 	for s in $(printf '%s\n' "$ALL_SERIES" | xargs -n1 | sort -rV); do
 		KVER=$(apt-cache depends "linux-image-$s-amd64" 2>/dev/null |
@@ -54,31 +67,54 @@ pick_kernel() {
 		[ -z "$KVER" ] || break
 	done
 	[ -n "$KVER" ] || die "the archive has no linux-image-<series>-amd64 of $ALL_SERIES (apt-get update?)"
-	KPKGVER=$(apt-cache show "linux-image-$KVER" | sed -n 's/^Version: //p' | sort -V | tail -n1)
-	log "kernel: $KVER ($KPKGVER), what linux-image-$SERIES-amd64 points to"
+	KPKGVER=$(kernel_version "$KVER")
+	log "kernel B: $KVER ($KPKGVER), what linux-image-$SERIES-amd64 points to"
+	KVER_OLD=
+	for k in $(test_kernels 3 "$SERIES"); do
+		dpkg --compare-versions "$(kernel_version "$k")" lt "$KPKGVER" && KVER_OLD=$k
+	done
+	KVER_OTHER=
+	if [ -n "$KVER_OLD" ]; then
+		KPKGVER_OLD=$(kernel_version "$KVER_OLD")
+		log "kernel A: $KVER_OLD ($KPKGVER_OLD), the hosts' kernel before the upgrade to B"
+		KVER_OTHER=$(apt-cache search --names-only "^linux-image-${SERIES//./\\.}\\.[0-9]+\\+deb[0-9]+-amd64\$" |
+			awk '{ sub(/^linux-image-/, "", $1); print $1 }' | sort -V |
+			awk -v a="$KVER_OLD" '$0 == a { exit } { k = $0 } END { print k }')
+		[ -z "$KVER_OTHER" ] || log "kernel C: $KVER_OTHER, one the repository does not serve"
+	else
+		log "only one ABI of Linux $SERIES with its source in the archive: no kernel-ABI upgrade to test"
+	fi
 }
 
-# kernel_source - linux-source of KPKGVER as a tarball in TEST_CACHE, listed
-# in an explicit sources file for the build.
+kernel_version() { # KVER - the newest version of linux-image-KVER
+	apt-cache show "linux-image-$1" | sed -n 's/^Version: //p' | sort -V | tail -n1
+}
+
+# kernel_source KVER KPKGVER - linux-source of KPKGVER as a tarball in
+# TEST_CACHE, listed in the explicit sources file of the builds.
 kernel_source() {
-	local tarball=$TEST_CACHE/linux-source-$KPKGVER.tar.xz
+	local kver=$1 kpkgver=$2 tarball=$TEST_CACHE/linux-source-$2.tar.xz
 	SOURCES_CONF=$TEST_CACHE/fleet-sources.conf
 	if [ ! -s "$tarball" ]; then
 		mkdir -p "$TEST_CACHE/fleet-dl"
-		log "downloading linux-source-$SERIES=$KPKGVER into $TEST_CACHE"
-		(cd "$TEST_CACHE/fleet-dl" && apt-get download -q "linux-source-$SERIES=$KPKGVER" >/dev/null 2>&1)
+		log "downloading linux-source-$SERIES=$kpkgver into $TEST_CACHE"
+		(cd "$TEST_CACHE/fleet-dl" && apt-get download -q "linux-source-$SERIES=$kpkgver" >/dev/null 2>&1)
 		dpkg-deb --fsys-tarfile "$TEST_CACHE"/fleet-dl/linux-source-"$SERIES"_*.deb |
 			tar -xO "./usr/src/linux-source-$SERIES.tar.xz" >"$tarball.tmp"
 		mv "$tarball.tmp" "$tarball"
 		rm -rf "$TEST_CACHE/fleet-dl"
 	fi
-	echo "$KVER $tarball" >"$SOURCES_CONF"
+	touch "$SOURCES_CONF"
+	grep -q "^$kver " "$SOURCES_CONF" || echo "$kver $tarball" >>"$SOURCES_CONF"
 }
 
+# build_module KVER - build/KVER/xe.ko; the provider's cache (the xe base and
+# its build tree) lives in TEST_CACHE, so a warm run recompiles nothing.
 build_module() {
-	KO=$TOP/build/$KVER/xe.ko
-	run_logged "$LOGS/module.log" "make module KVER=$KVER (reused when built)" \
-		env XE_VM_EXPORT_SOURCES="$SOURCES_CONF" nice make -C "$TOP" module KVER="$KVER"
+	need_packages "linux-headers-$1"
+	run_logged "$LOGS/module-$1.log" "make module KVER=$1 (reused when built)" \
+		nice make -C "$TOP" module KVER="$1" SOURCES="$SOURCES_CONF" \
+		MODULE_CACHE="$TEST_CACHE/fleet/module-cache"
 }
 
 field() { # DEB FIELD
@@ -87,6 +123,10 @@ field() { # DEB FIELD
 
 kdot() { # KERNEL_PACKAGE_VERSION - as it appears in our versions
 	echo "$1" | tr -- '-:' '..'
+}
+
+quiet() { # CMD... - CMD's exit status, its output discarded
+	"$@" >/dev/null 2>&1
 }
 
 not() { # CMD... - succeeds when CMD fails (its output discarded)
@@ -165,6 +205,21 @@ check_debs() {
 		fail "lintian on the kmod .debs (log: $LOGS/lintian.log)"
 		tail -n 20 "$LOGS/lintian.log"
 	fi
+}
+
+# old_abi_packages - kernel A's module package and metapackage in
+# WORK/dist-old: the repository before the kernel moved to B. A's module
+# package joins WORK/dist too: the repository keeps it for hosts on A.
+old_abi_packages() {
+	local meta
+	run_logged "$LOGS/kmod-deb-old.log" "build-kmod-deb.sh $KVER_OLD" \
+		"$TOP/debian/pkgtools/build-kmod-deb.sh" "$KVER_OLD" "$TOP/build/$KVER_OLD/xe.ko" "$WORK/dist-old"
+	meta=$(ls "$WORK/dist-old/$NAME-modules-amd64"_*.deb)
+	check "A's metapackage depends on A's module package" \
+		test "$(field "$meta" Depends)" = "$NAME-modules-$KVER_OLD (= $(field "$meta" Version))"
+	check "A's metapackage sorts below B's: apt upgrades it" \
+		dpkg --compare-versions "$(field "$meta" Version)" lt "$V"
+	cp "$WORK/dist-old/$NAME-modules-${KVER_OLD}"_*.deb "$WORK/dist/"
 }
 
 # --- 3. signing -------------------------------------------------------------
@@ -312,8 +367,80 @@ check_repo() {
 	apt_isolated apt-get -s install "$NAME-modules-amd64" >"$LOGS/apt-resolve.log" 2>&1 || true
 	check "apt resolves metapackage -> module package -> linux-image-$KVER" \
 		grep -q "$NAME-modules-$KVER : Depends: linux-image-$KVER but it is not installable or" "$LOGS/apt-resolve.log"
+	if [ -n "$KVER_OLD" ]; then
+		check "apt keeps A's module package for hosts on A" \
+			quiet apt_isolated apt-cache show "$NAME-modules-$KVER_OLD"
+		run_logged "$LOGS/repo-before.log" "make repo: A's packages, the repository before the kernel moved" \
+			env REPO_KEY="$REPO_KEY" REPO_URL="$URL" make -C "$TOP" repo DIST="$WORK/dist-old" REPO="$WORK/repo-before"
+	fi
 	check "make repo with an unknown key fails" \
 		not env REPO_KEY=nobody@test.invalid make -s -C "$TOP" repo DIST="$WORK/dist" REPO="$WORK/badrepo"
+}
+
+# dnf_isolated NAME ARGS... - dnf with nothing of the host's: its own
+# installroot, repository files (WORK/dnf/NAME/repos), cache, logs and
+# keys; a repository it cannot read or verify is an error, not skipped.
+dnf_isolated() {
+	local d=$WORK/dnf/$1
+	shift
+	dnf -y --installroot="$d/root" --setopt=reposdir="$d/repos" --setopt=cachedir="$d/cache" \
+		--setopt=logdir="$d" --setopt=skip_if_unavailable=False --disableplugin=local \
+		--releasever=12 "$@"
+}
+
+# dnf_repo_file NAME PATH - WORK/dnf/NAME reads the served PATH (rpm, or a
+# tampered copy) with make repo's .repo file: gpgcheck=1, repo_gpgcheck=1.
+dnf_repo_file() {
+	mkdir -p "$WORK/dnf/$1/repos"
+	sed "s|^baseurl=.*|baseurl=$URL/$2|" "$WORK/repo/$NAME.repo" >"$WORK/dnf/$1/repos/$NAME.repo"
+}
+
+# check_dnf - dnf reads the served dnf repository: the signed repomd.xml is
+# verified (repo_gpgcheck), the meta resolves to this kernel's module
+# package, both download and carry the key's signature; a tampered repomd.xml
+# or rpm is refused. Installing needs an rpm-based kernel (kernel-uname-r),
+# which a Debian machine has not: dnf's refusal to install is asserted too.
+check_dnf() {
+	local served=$WORK/repo.served dl=$WORK/dnf/ok/dl f
+	need_packages dnf dnf-plugins-core
+	dnf_repo_file ok rpm
+	if dnf_isolated ok makecache >"$LOGS/dnf-makecache.log" 2>&1; then
+		ok "dnf makecache: repomd.xml.asc verified with the repository key (repo_gpgcheck=1)"
+	else
+		fail "dnf makecache (log: $LOGS/dnf-makecache.log)"
+		tail -n 20 "$LOGS/dnf-makecache.log"
+		return 0
+	fi
+	check "dnf imported the key from the .repo's gpgkey=" grep -q "Importing GPG key" "$LOGS/dnf-makecache.log"
+	check "dnf: kmod-$NAME requires this kernel's module package" \
+		grep -qx "kmod-$NAME-$KVER = $VERSION-$RELEASE.${KVER//-/_}" \
+		<(dnf_isolated ok -q repoquery --requires "kmod-$NAME" 2>/dev/null)
+	check "dnf: the module package requires kernel-uname-r = $KVER" \
+		grep -qx "kernel-uname-r = $KVER" <(dnf_isolated ok -q repoquery --requires "kmod-$NAME-$KVER" 2>/dev/null)
+	check "dnf download: the meta and the module package" \
+		quiet dnf_isolated ok download --destdir "$dl" "kmod-$NAME" "kmod-$NAME-$KVER"
+	check "the downloaded rpms carry the repository key's signature (rpm -K)" rpms_signed "$dl"
+	dnf_isolated ok install "kmod-$NAME" >"$LOGS/dnf-install.log" 2>&1 || true
+	check "dnf install refuses without an rpm kernel: nothing provides kernel-uname-r = $KVER" \
+		grep -q "nothing provides kernel-uname-r = $KVER" "$LOGS/dnf-install.log"
+	# A repomd.xml changed after signing.
+	cp -a "$served/rpm" "$served/rpm-repomd-tampered"
+	sed -i '0,/<revision>/s|<revision>[0-9]*|<revision>1|' "$served/rpm-repomd-tampered/repodata/repomd.xml"
+	dnf_repo_file repomd-tampered rpm-repomd-tampered
+	dnf_isolated repomd-tampered makecache >"$LOGS/dnf-tampered.log" 2>&1 || true
+	check "dnf refuses a tampered repomd.xml: Bad GPG signature" \
+		grep -q "repomd.xml GPG signature verification error: Bad GPG signature" "$LOGS/dnf-tampered.log"
+	# An rpm changed after the repository was made.
+	cp -a "$served/rpm" "$served/rpm-rpm-tampered"
+	f=$(ls "$served/rpm-rpm-tampered/kmod-$NAME-$KVER-"*.rpm)
+	printf 'x' | dd of="$f" bs=1 seek=$(($(stat -c %s "$f") - 100)) conv=notrunc status=none
+	dnf_repo_file rpm-tampered rpm-rpm-tampered
+	dnf_isolated rpm-tampered download --destdir "$WORK/dnf/rpm-tampered/dl" "kmod-$NAME-$KVER" \
+		>"$LOGS/dnf-rpm-tampered.log" 2>&1 || true
+	check "dnf refuses a tampered rpm: checksum against the signed metadata" \
+		grep -q "checksum doesn't match" "$LOGS/dnf-rpm-tampered.log"
+	check "the tampered rpm was not kept" test ! -e "$WORK/dnf/rpm-tampered/dl/$(basename "$f")"
+	rm -rf "$served/rpm-repomd-tampered" "$served/rpm-rpm-tampered"
 }
 
 main() {
@@ -323,17 +450,24 @@ main() {
 	mkdir -p "$LOGS" "$TEST_CACHE"
 	WORK=$(mktemp -d)
 	trap cleanup EXIT
-	pick_kernel
-	need_packages "linux-headers-$KVER"
+	pick_kernels
+	: >"$TEST_CACHE/fleet-sources.conf"
+	kernel_source "$KVER" "$KPKGVER"
+	build_module "$KVER"
+	KO=$TOP/build/$KVER/xe.ko
 	KSRCPKG=$(dpkg-query -W -f='${source:Package}' "linux-headers-$KVER")
-	kernel_source
-	build_module
+	if [ -n "$KVER_OLD" ]; then
+		kernel_source "$KVER_OLD" "$KPKGVER_OLD"
+		build_module "$KVER_OLD"
+	fi
 	check_debs
 	V=$(field "$(ls "$WORK/dist/$NAME-modules-amd64"_*.deb)" Version)
 	export V
+	[ -z "$KVER_OLD" ] || old_abi_packages
 	check_signing
 	check_rpms
 	check_repo
+	check_dnf
 	check_hosts
 	log "done in $(($(date +%s) - start)) s"
 	summary
