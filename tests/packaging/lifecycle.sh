@@ -133,6 +133,10 @@ apt_step() {
 	shift 3
 	root_apt "$logf" "$desc" "$@" || rc=$?
 	check "$step: apt-get exits 0 (got $rc)" test "$rc" -eq 0
+	# Nothing in the lifecycle is broken: an error line of ours is a bug
+	# (dkms 3.2's SIGPIPE once printed a false "dkms add ... failed").
+	check "$step: no '$NAME: error:' line ($(grep -c "^$NAME: error:" "$logf" || true) in $logf)" \
+		test -z "$(grep "^$NAME: error:" "$logf" || true)"
 	expect_audit_clean "$step"
 	in_root dkms status >"$logf.dkms-status" 2>&1 || true
 	return "$rc"
