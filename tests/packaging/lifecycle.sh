@@ -14,8 +14,14 @@
 #   other-series  a kernel of a series we do not serve, after the package
 #                 (Debian 12: its 6.1; Debian 13: a backports 7.x without
 #                 its linux-source): apt exit 0, one skip line
+#   aux           (bookworm) xe-vm-export-aux-dkms installed: built next to
+#                 ours for K_OLD and K_TWO (depends: xe, signature verified);
+#                 then no-source and other-series skip it with ours, and
+#                 dist-upgrade builds it for K_NEW after ours
 #   dist-upgrade  one apt-get run bringing the metapackages' new 6.12 ABI
 #                 (K_NEW) with the new linux-source-6.12: ours built for it
+#   aux-remove    (bookworm) xe-vm-export-aux-dkms removed: nothing of it
+#                 left, ours untouched
 #   pkg-upgrade   to <Version>.1: every built kernel rebuilt (K_OLD from the
 #                 provider's cache, its linux-source being gone)
 #   kernel-remove K_OLD removed: its cache pruned (sizes reported)
@@ -42,16 +48,19 @@ TEST_NAME=lifecycle
 . "$(dirname "$0")/root.sh"
 
 readonly NAME=xe-vm-export
+readonly AUX=xe-vm-export-aux
+# The aux package's version while it is installed (steps aux to aux-remove).
+AUX_V=''
 
 # --- small probes run in the root ---------------------------------------
 
 xe_path() { # KERNEL - modprobe's xe for KERNEL, relative to its modules dir
 	in_root modinfo -k "$1" -n xe 2>/dev/null | sed "s|.*/modules/$1/||"
 }
-# dkms_state KERNEL - "0.1.0: installed" or empty; what dkms 3.2 adds after
-# the state ("installed (Original modules exist)") is left out.
+# dkms_state KERNEL [MODULE] - "0.1.0: installed" or empty; what dkms 3.2
+# adds after the state ("installed (Original modules exist)") is left out.
 dkms_state() {
-	in_root dkms status -m "$NAME" -k "$1" 2>/dev/null |
+	in_root dkms status -m "${2:-$NAME}" -k "$1" 2>/dev/null |
 		sed -n 's|^[^/]*/\([^,]*\), .*: \([a-z-]*\).*$|\1: \2|p'
 }
 initramfs_xe() { # KERNEL
@@ -89,6 +98,68 @@ expect_ours() { # KERNEL VERSION STEP
 		test "$(dkms_state "$k")" = "$v: installed"
 	check "$step: modinfo -k $k resolves to updates/dkms" \
 		grep -q '^updates/dkms/xe\.ko' <<<"$(xe_path "$k")"
+}
+
+# expect_signature KERNEL MODULE STEP - the DKMS-built MODULE of KERNEL
+# verifies against the root's MOK certificate (tests/modsig.sh: openssl cms
+# -verify over the module's bytes), and a copy with one byte of its code
+# changed does not.
+expect_signature() {
+	local k=$1 m=$2 step=$3 ko cert=$ROOT/var/lib/dkms/mok.pub out
+	ko=$(compgen -G "$ROOT/lib/modules/$k/updates/dkms/$m.ko*" | head -n1) || true
+	[ -n "$ko" ] || { fail "$step: $k has $m.ko* in updates/dkms to verify"; return 0; }
+	if out=$("$TOP/tests/modsig.sh" verify "$ko" "$cert" 2>&1); then
+		ok "$step: $k's $m.ko signature verified against the root's MOK certificate (${out##*(}"
+	else
+		fail "$step: $k's $m.ko signature verified against the root's MOK certificate: $out"
+	fi
+	tamper "$ko" "$WORK/$m-tampered.ko"
+	check "$step: $k's $m.ko with one byte of its code changed is caught" \
+		not "$TOP/tests/modsig.sh" verify "$WORK/$m-tampered.ko" "$cert"
+}
+
+# tamper KO OUT - KO uncompressed, one byte in the middle of its code
+# (before the signature) inverted.
+tamper() {
+	local at byte
+	case $1 in
+	*.xz) xz -dc "$1" >"$2" ;;
+	*.zst) zstd -qdc "$1" >"$2" ;;
+	*) cp "$1" "$2" ;;
+	esac
+	at=$(($(stat -c %s "$2") / 2))
+	byte=$(od -An -tu1 -j "$at" -N 1 "$2" | tr -d ' ')
+	# shellcheck disable=SC2059 # the format is the octal escape
+	printf "\\$(printf %03o $((255 - byte)))" | dd of="$2" bs=1 seek="$at" conv=notrunc status=none
+}
+
+not() { ! "$@" 2>/dev/null; }
+
+# expect_aux KERNEL STEP - the aux package's module built and installed for
+# KERNEL, next to ours, depending on our xe. Nothing while it is not
+# installed.
+expect_aux() {
+	local k=$1 step=$2
+	[ -n "$AUX_V" ] || return 0
+	check "$step: dkms status: $k has $AUX/$AUX_V installed ($(dkms_state "$k" "$AUX"))" \
+		test "$(dkms_state "$k" "$AUX")" = "$AUX_V: installed"
+	check "$step: dkms status: ours installed next to it for $k" \
+		grep -q ': installed$' <<<"$(dkms_state "$k")"
+	check "$step: $k's xe_vm_export_aux.ko in updates/dkms, where modinfo -k $k finds it" \
+		grep -q '^updates/dkms/xe_vm_export_aux\.ko' <<<"$(in_root modinfo -k "$k" -n xe_vm_export_aux 2>/dev/null |
+			sed "s|.*/modules/$k/||")"
+	check "$step: modinfo: $k's xe_vm_export_aux depends on xe ($(in_root modinfo -k "$k" -F depends xe_vm_export_aux 2>/dev/null))" \
+		grep -qw xe <<<"$(in_root modinfo -k "$k" -F depends xe_vm_export_aux 2>/dev/null)"
+}
+
+# expect_aux_skipped KERNEL STEP - a kernel ours skipped has no aux either.
+expect_aux_skipped() {
+	local k=$1 step=$2
+	[ -n "$AUX_V" ] || return 0
+	check "$step: dkms has no $AUX installed for $k either" \
+		test -z "$(dkms_state "$k" "$AUX" | grep installed)"
+	check "$step: no xe_vm_export_aux.ko for $k" \
+		test -z "$(left_in_root "lib/modules/$k/updates/dkms/xe_vm_export_aux.ko*")"
 }
 
 expect_built_from() { # KERNEL SOURCE-VERSION STEP - provenance names the exact source
@@ -253,8 +324,7 @@ step_install() {
 	expect_built_from "$K_TWO" "$(upstream "$V_TWO")" install
 	check "install: $K_OLD's initramfs holds our xe" \
 		grep -q '^updates/dkms/' <<<"$(initramfs_xe "$K_OLD")"
-	check "install: module signed with dkms's MOK key" \
-		test -n "$(in_root modinfo -k "$K_OLD" -F signer xe)"
+	expect_signature "$K_OLD" xe install
 	# Debian keeps the DRM uAPI headers in libdrm's directory, not /usr/include/drm.
 	check "install: the uAPI header compiles in userspace (libdrm's include path)" \
 		in_root sh -c 'printf "#include <xe_vm_export_drm.h>\nint x = DRM_IOCTL_XE_VM_EXPORT;\n" |
@@ -265,6 +335,7 @@ step_no_source() {
 	apt_step "$LOGS/no-source.log" "$K_NOSRC without its linux-source" no-source \
 		install "linux-image-$K_NOSRC" "linux-headers-$K_NOSRC" || return 0
 	expect_skip_line "$LOGS/no-source.log" "$K_NOSRC" no-source
+	expect_aux_skipped "$K_NOSRC" no-source
 }
 
 step_other_series() {
@@ -273,6 +344,7 @@ step_other_series() {
 	apt_step "$LOGS/other-series.log" "$K_OTHER (another series)" other-series \
 		install "${target[@]}" "linux-image-$K_OTHER" "linux-headers-$K_OTHER" || return 0
 	expect_skip_line "$LOGS/other-series.log" "$K_OTHER" other-series
+	expect_aux_skipped "$K_OTHER" other-series
 }
 
 step_dist_upgrade() {
@@ -287,6 +359,7 @@ step_dist_upgrade() {
 	check "dist-upgrade: $K_NEW's initramfs holds our xe" \
 		grep -q '^updates/dkms/' <<<"$(initramfs_xe "$K_NEW")"
 	expect_ours "$K_OLD" "$v" dist-upgrade
+	expect_aux "$K_NEW" dist-upgrade
 	[ "$ROOT_SUITE" != bookworm ] || export_for_qemu "$K_NEW"
 }
 
@@ -300,6 +373,35 @@ export_for_qemu() {
 	mkdir -p "$out/boot" "$out/$mod"
 	cp "$ROOT/boot/initrd.img-$1" "$out/boot/"
 	cp "$ROOT/$mod"/xe.ko* "$out/$mod/"
+}
+
+# The sample auxiliary driver's package (issue 13): installed with K_OLD and
+# K_TWO built, it builds for both after ours; the next steps' kernels then
+# show it follows ours (skipped with it, built after it by the hooks).
+step_aux() {
+	local pkg v k
+	pkg=$(root_copy "$DEB_DIR/$AUX-dkms"_*.deb)
+	v=$(deb_version "$DEB_DIR/$AUX-dkms"_*.deb)
+	timed aux-install apt_step "$LOGS/aux-install.log" "install $AUX-dkms $v" aux \
+		install "$pkg" || return 1
+	AUX_V=$v
+	for k in "$K_OLD" "$K_TWO"; do
+		expect_aux "$k" aux
+	done
+	expect_signature "$K_OLD" xe_vm_export_aux aux
+}
+
+step_aux_remove() {
+	local v left k
+	v=$(deb_version "$DEB_DIR"/"$NAME"-dkms_*.deb)
+	apt_step "$LOGS/aux-remove.log" "remove $AUX-dkms" aux-remove remove "$AUX-dkms" || return 1
+	AUX_V=''
+	left=$(left_in_root 'lib/modules/*/updates/dkms/xe_vm_export_aux.ko*' "var/lib/dkms/$AUX" "usr/src/$AUX-*")
+	check "aux-remove: nothing of it left in /lib/modules/*/updates/dkms, /var/lib/dkms/$AUX, /usr/src/$AUX-*${left:+ (left: $left)}" \
+		test -z "$left"
+	for k in "$K_OLD" "$K_TWO" "$K_NEW"; do
+		expect_ours "$k" "$v" aux-remove
+	done
 }
 
 step_pkg_upgrade() {
@@ -523,7 +625,11 @@ run_step() {
 }
 
 steps_of_suite() {
-	echo install no-source other-series dist-upgrade pkg-upgrade kernel-remove
+	if [ "$1" = bookworm ]; then
+		echo install aux no-source other-series dist-upgrade aux-remove pkg-upgrade kernel-remove
+	else
+		echo install no-source other-series dist-upgrade pkg-upgrade kernel-remove
+	fi
 	if [ "$1" = bookworm ]; then
 		echo remove rpm purge kmod-deb kmod-rpm make-install
 	else
