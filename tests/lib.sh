@@ -79,6 +79,25 @@ summary() {
 	[ "$FAILED" -eq 0 ]
 }
 
+# Skips are counted apart from passes: skip WHAT WHY prints one line, and
+# summary_with_skips, for the layers that can skip, says how many checks
+# could not run here and why.
+SKIPPED=0
+SKIP_WHY=()
+skip() {
+	SKIPPED=$((SKIPPED + 1))
+	SKIP_WHY+=("$1: $2")
+	printf 'SKIP %s (%s)\n' "$1" "$2"
+}
+summary_with_skips() {
+	local why=''
+
+	[ "$SKIPPED" -eq 0 ] || why=" ($(printf '%s; ' "${SKIP_WHY[@]}" | sed 's/; $//'))"
+	printf '%s: %d passed, %d failed, %d skipped%s\n' "${TEST_NAME:-test}" "$PASSED" "$FAILED" \
+		"$SKIPPED" "$why"
+	[ "$FAILED" -eq 0 ]
+}
+
 # test_kernels [COUNT [SERIES [APT_CACHE...]]] - the test kernels, chosen
 # from what the archive offers now, never pinned: the COUNT (default 2)
 # newest <SERIES>.N+debNN-amd64 kernels (SERIES default: META's first) whose

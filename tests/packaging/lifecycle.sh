@@ -440,19 +440,28 @@ step_kernel_remove() {
 	check "kernel-remove: $K_NEW's cache kept" test -d "$ROOT/var/lib/$NAME/bases/$K_NEW"
 }
 
+# install_bpo_kernel STEP KERNEL SOURCE-VERSION VERSION DESC - one apt-get
+# run installing a backports KERNEL with linux-source-$BPO_SERIES of
+# SOURCE-VERSION: ours (package VERSION) built for it from that exact
+# source, in its initramfs.
+install_bpo_kernel() {
+	local step=$1 k=$2 sv=$3 v=$4 desc=$5 src=linux-source-$BPO_SERIES
+	timed "$step-build" apt_step "$LOGS/$step.log" "$desc" "$step" \
+		install -t "$ROOT_SUITE-backports" "linux-image-$k" "linux-headers-$k" "$src=$sv" ||
+		return 1
+	expect_ours "$k" "$v" "$step"
+	expect_built_from "$k" "$src $sv" "$step"
+	check "$step: $k's initramfs holds our xe" \
+		grep -q '^updates/dkms/' <<<"$(initramfs_xe "$k")"
+}
+
 # A backports kernel of the next series with its exact linux-source, next
 # to the 6.12 ones: ours built for both series, each from its exact source.
 step_bpo_kernel() {
-	local v k=$K_BPO_OLD src=linux-source-$BPO_SERIES
+	local v k=$K_BPO_OLD
 	v=$(installed_version)
-	timed bpo-kernel-build apt_step "$LOGS/bpo-kernel.log" \
-		"$k with $src=$V_BPO_OLD (trixie-backports)" bpo-kernel \
-		install -t "$ROOT_SUITE-backports" "linux-image-$k" "linux-headers-$k" "$src=$V_BPO_OLD" ||
-		return 1
-	expect_ours "$k" "$v" bpo-kernel
-	expect_built_from "$k" "$src $V_BPO_OLD" bpo-kernel
-	check "bpo-kernel: $k's initramfs holds our xe" \
-		grep -q '^updates/dkms/' <<<"$(initramfs_xe "$k")"
+	install_bpo_kernel bpo-kernel "$k" "$V_BPO_OLD" "$v" \
+		"$k with linux-source-$BPO_SERIES=$V_BPO_OLD (trixie-backports)" || return 1
 	expect_ours "$K_TWO" "$v" bpo-kernel
 	expect_built_from "$K_TWO" "$(upstream "$V_TWO")" bpo-kernel
 }
@@ -466,14 +475,8 @@ step_bpo_upgrade() {
 		return 0
 	fi
 	v=$(installed_version)
-	timed bpo-upgrade-build apt_step "$LOGS/bpo-upgrade.log" \
-		"backports kernel upgrade $K_BPO_OLD -> $k with $src=$V_BPO_NEW" bpo-upgrade \
-		install -t "$ROOT_SUITE-backports" "linux-image-$k" "linux-headers-$k" "$src=$V_BPO_NEW" ||
-		return 1
-	expect_ours "$k" "$v" bpo-upgrade
-	expect_built_from "$k" "$src $V_BPO_NEW" bpo-upgrade
-	check "bpo-upgrade: $k's initramfs holds our xe" \
-		grep -q '^updates/dkms/' <<<"$(initramfs_xe "$k")"
+	install_bpo_kernel bpo-upgrade "$k" "$V_BPO_NEW" "$v" \
+		"backports kernel upgrade $K_BPO_OLD -> $k with $src=$V_BPO_NEW" || return 1
 	expect_ours "$K_BPO_OLD" "$v" bpo-upgrade
 	expect_built_from "$K_BPO_OLD" "$src $V_BPO_OLD" bpo-upgrade
 }

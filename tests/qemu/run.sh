@@ -65,25 +65,6 @@ INTREE_XE=kernel/drivers/gpu/drm/xe/xe.ko
 # Taint bits expected from our modules: O (out-of-tree), E (unsigned).
 TAINT_OK=$((4096 | 8192))
 
-# Skips are counted apart from passes: skip WHAT WHY prints one line, and the
-# summary line says how many checks could not run and why.
-SKIPPED=0 SKIP_WHY=()
-skip() {
-	SKIPPED=$((SKIPPED + 1))
-	SKIP_WHY+=("$1: $2")
-	printf 'SKIP %s (%s)\n' "$1" "$2"
-}
-
-# qemu_summary - lib.sh's summary line, with the skips and their reasons.
-qemu_summary() {
-	local why=''
-
-	[ "$SKIPPED" -eq 0 ] || why=" ($(printf '%s; ' "${SKIP_WHY[@]}" | sed 's/; $//'))"
-	printf '%s: %d passed, %d failed, %d skipped%s\n' "$TEST_NAME" "$PASSED" "$FAILED" \
-		"$SKIPPED" "$why"
-	[ "$FAILED" -eq 0 ]
-}
-
 # --- the modules under test -------------------------------------------------
 
 # stage_xe DIR - the built xe as DKMS installs it (STRIP: debug info removed;
@@ -405,7 +386,7 @@ main() {
 	boot_own
 	boot_package
 	log "done in $((SECONDS - start)) s"
-	if qemu_summary; then
+	if summary_with_skips; then
 		rm -f "$OUT"/guest*.log*
 		return 0
 	fi

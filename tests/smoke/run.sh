@@ -32,25 +32,6 @@ readonly META_VERSION
 readonly RE_START='^Starting subtest: [A-Za-z0-9_-]+$'
 readonly RE_RESULT='^Subtest ([A-Za-z0-9_-]+): (SUCCESS|FAIL|SKIP|CRASH|TIMEOUT)( \([0-9]+\.[0-9]+s\))?$'
 
-# Skips are counted apart from passes: skip WHAT WHY prints one line, and the
-# summary line says how many checks could not run here and why.
-SKIPPED=0 SKIP_WHY=()
-skip() {
-	SKIPPED=$((SKIPPED + 1))
-	SKIP_WHY+=("$1: $2")
-	printf 'SKIP %s (%s)\n' "$1" "$2"
-}
-
-# smoke_summary - lib.sh's summary line, with the skips and their reasons.
-smoke_summary() {
-	local why=''
-
-	[ "$SKIPPED" -eq 0 ] || why=" ($(printf '%s; ' "${SKIP_WHY[@]}" | sed 's/; $//'))"
-	printf '%s: %d passed, %d failed, %d skipped%s\n' "$TEST_NAME" "$PASSED" "$FAILED" \
-		"$SKIPPED" "$why"
-	[ "$FAILED" -eq 0 ]
-}
-
 # has_xe_device - this host has a render node bound to xe.
 has_xe_device() {
 	local d
@@ -584,7 +565,7 @@ main() {
 	test_modsig "$root"
 	test_autopkgtest_script "$root"
 	test_autopkgtest_runner
-	smoke_summary
+	summary_with_skips
 }
 
 main "$@"
