@@ -507,7 +507,8 @@ test_autopkgtest_runner() {
 		! -name '*.tmp.tar' \
 		-printf '%T@ %p\n' 2>/dev/null | sort -n | tail -n1 | cut -d' ' -f2- || true)
 	dsc=$(find "$TOP/build/pkg/deb" -maxdepth 1 -name '*.dsc' 2>/dev/null | head -n1 || true)
-	for p in dkms dev tests; do
+	# debian/tests/control depends on @: every binary package of the source.
+	for p in dkms dev tests aux-dkms; do
 		debs+=("$(find "$TOP/dist" -maxdepth 1 -name "xe-vm-export-${p}_*.deb" 2>/dev/null |
 			sort -V | tail -n1 || true)")
 	done
