@@ -4,7 +4,8 @@
 #
 #   xe-vm-export-modules-KVER     KO as /lib/modules/KVER/updates/xe-vm-export/
 #                                 xe.ko[.xz]; depmod, and the initramfs when it
-#                                 holds xe, are refreshed on install/removal.
+#                                 holds xe (and not this very one yet), are
+#                                 refreshed on install/removal.
 #   xe-vm-export-modules-FLAVOUR  metapackage (FLAVOUR: amd64, cloud-amd64...)
 #                                 depending on the package above. Built for the
 #                                 ABI that linux-image-SERIES-FLAVOUR points to,
@@ -165,6 +166,37 @@ write_scripts() {
 		cat >"$dir/DEBIAN/$s" <<-EOT
 		#!/bin/sh
 		set -e
+		initrd=/boot/initrd.img-$KVER
+		ours=/lib/modules/$KVER/updates/$(meta Name)
+
+		# unpacked KO - the module KO, decompressed, on stdout.
+		unpacked() {
+		    case "\$1" in
+		    *.xz) xz -dc "\$1" ;;
+		    *.zst) zstd -qdc "\$1" ;;
+		    *) cat "\$1" ;;
+		    esac
+		}
+
+		# holds_ours - the initramfs already holds this very module: the
+		# kernel's own postinst, run after this package was unpacked (as in
+		# the dist-upgrade that brings both), made it so. initramfs-tools
+		# may have decompressed it: the modules are compared decompressed.
+		# Any doubt is "no".
+		holds_ours() {
+		    tmp=\$(mktemp -d) || return 1
+		    held=1
+		    if unmkinitramfs "\$initrd" "\$tmp/root" 2>/dev/null &&
+		        unpacked "\$(ls "\$ours"/xe.ko*)" >"\$tmp/ours.ko" 2>/dev/null; then
+		        find "\$tmp/root" -path "*/modules/$KVER/updates/$(meta Name)/xe.ko*" >"\$tmp/list"
+		        while read -r g; do
+		            unpacked "\$g" 2>/dev/null | cmp -s "\$tmp/ours.ko" - && held=0
+		        done <"\$tmp/list"
+		    fi
+		    rm -rf "\$tmp"
+		    return \$held
+		}
+
 		# modprobe finds the module through depmod; an initramfs that
 		# holds xe is rebuilt so that the boot loads the right one.
 		case "\$1" in
@@ -172,9 +204,13 @@ write_scripts() {
 		    if [ -d /lib/modules/$KVER/kernel ]; then
 		        depmod -a "$KVER"
 		    fi
-		    if [ -f /boot/initrd.img-$KVER ] && command -v update-initramfs >/dev/null &&
-		        lsinitramfs /boot/initrd.img-$KVER | grep -q '/xe\.ko'; then
-		        update-initramfs -u -k "$KVER"
+		    if [ -f "\$initrd" ] && command -v update-initramfs >/dev/null &&
+		        lsinitramfs "\$initrd" | grep -q '/xe\.ko'; then
+		        if [ "\$1" = configure ] && holds_ours; then
+		            echo "$(meta Name): \$initrd already holds this xe"
+		        else
+		            update-initramfs -u -k "$KVER"
+		        fi
 		    fi
 		    ;;
 		esac

@@ -101,11 +101,13 @@ serve_repo() {
 	cp -R "$1/." "$WORK/repo.served/"
 }
 
-# playbook LOG ARGS... - the fleet playbook on the three hosts.
+# playbook LOG ARGS... - the fleet playbook on the three hosts; each task's
+# time is in LOG (profile_tasks), where the seconds to module ready go.
 playbook() {
 	local logf=$1
 	shift
 	ANSIBLE_NOCOLOR=1 ANSIBLE_HOST_KEY_CHECKING=0 ANSIBLE_RETRY_FILES_ENABLED=0 \
+		ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks \
 		ANSIBLE_LOCAL_TEMP="$WORK/ansible-tmp" ANSIBLE_HOME="$WORK/ansible-home" \
 		nice ansible-playbook -i "$WORK/inventory" "$TOP/fleet/ansible/playbook.yml" \
 		-e "xe_vm_export_repo_url=$URL" \
@@ -252,6 +254,8 @@ check_upgrade() {
 			"/lib/modules/$KVER/updates/$NAME/xe.ko.xz"
 	done
 	check "host1: B's initramfs holds our xe" initramfs_holds host1 "$KVER" "updates/$NAME/xe.ko"
+	check "host1: B's initramfs made once in the upgrade (the kernel's, already with our xe)" \
+		test "$(grep -c "Generating /boot/initrd.img-$KVER" "$LOGS/upgrade-host1.log")" -eq 1
 	run_playbook 3 "after the upgrade" || return 1
 	check "playbook after the upgrade changes nothing (changed=0)" test "$(recap_changed "$LOGS/playbook-3.log")" -eq 0
 	for h in "${HOSTS[@]}"; do
