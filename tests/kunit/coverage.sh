@@ -48,10 +48,14 @@ ranges() {
 		END { flush(); print out }'
 }
 
-# report SOURCE - print SOURCE's coverage; add to the totals.
+# report SOURCE - print SOURCE's coverage; add to the totals. gcov runs in
+# COVDIR, with SOURCE linked there: since 6.13 kbuild compiles an external
+# module from its own directory and the .gcno names the source relative to
+# it (6.12's names it by its absolute path).
 report() {
 	local src=$1 stem gcov_file exec total
 	stem=$(basename "$src" .c)
+	ln -sfn "$src" "$COVDIR/$stem.c"
 	if [ ! -f "$COVDIR/$stem.gcda" ]; then
 		# A unit without functions (module info only) leaves no .gcda.
 		if cp "${src%.c}.gcno" "$COVDIR/" 2>/dev/null &&
