@@ -124,3 +124,29 @@ test_kernels() {
 		log "only ${#found[@]} kernel(s) of Linux $series with the linux-source of the same version in the archive: testing with ${found[*]}"
 	echo "${found[*]}"
 }
+
+# sparse_w1 WHAT KVER WORK LOG [WRAPPER...] - the project's objects rebuilt
+# in the prepared xe tree WORK against KVER's build tree with sparse (C=2
+# checks even up-to-date objects) and W=1, the make run through WRAPPER
+# (e.g. in_root) when given; any diagnostic that names one of the project's
+# files fails. WHAT prefixes the result lines ("" or "7.2: ").
+sparse_w1() {
+	local what=$1 kver=$2 work=$3 log=$4 objs=() f
+	shift 4
+
+	for f in "$TOP"/src/kernel/*.c; do
+		objs+=("$(basename "${f%.c}").o")
+	done
+	mkdir -p "$(dirname "$log")"
+	if ! "$@" make -C "/lib/modules/$kver/build" M="$work/drivers/gpu/drm/xe" C=2 W=1 \
+		"${objs[@]}" >"$log" 2>&1; then
+		fail "${what}sparse/W=1 build of ${objs[*]} against $kver (log: $log)"
+		tail -n 20 "$log"
+		return 0
+	fi
+	if grep -E "(warning|error):" "$log" | grep -E 'xe_vm_export[a-z_]*\.[ch]' >"$log.own"; then
+		fail "${what}sparse/W=1 diagnostics in the project's files: $(head -n 5 "$log.own")"
+	else
+		ok "${what}sparse and W=1 clean against $kver: ${objs[*]}"
+	fi
+}

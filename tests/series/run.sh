@@ -132,25 +132,11 @@ test_build() {
 }
 
 test_sparse_w1() {
-	local s=$1 work objs=() f log=$WORK/logs/sparse-w1-$K.log
+	local s=$1
 
 	run_in_root "$SOURCE" workdir "$K"
 	[ "$RC" -eq 0 ] || { fail "$s: no prepared tree for $K: $OUT"; return; }
-	work=$OUT
-	for f in "$TOP"/src/kernel/*.c; do
-		objs+=("$(basename "${f%.c}").o")
-	done
-	if ! in_root make -C "/lib/modules/$K/build" M="$work/drivers/gpu/drm/xe" C=2 W=1 \
-		"${objs[@]}" >"$log" 2>&1; then
-		fail "$s: sparse/W=1 build of ${objs[*]} (log: $log)"
-		tail -n 20 "$log"
-		return
-	fi
-	if grep -E "(warning|error):" "$log" | grep -E 'xe_vm_export[a-z_]*\.[ch]' >"$log.own"; then
-		fail "$s: sparse/W=1 diagnostics in the project's files: $(head -n 5 "$log.own")"
-	else
-		ok "$s: sparse and W=1 clean against $K: ${objs[*]}"
-	fi
+	sparse_w1 "$s: " "$K" "$OUT" "$WORK/logs/sparse-w1-$K.log" in_root
 }
 
 # test_checkpatch SERIES - checkpatch.pl of the series' own source.

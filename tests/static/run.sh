@@ -107,10 +107,10 @@ check_shellcheck() {
 }
 
 # check_sparse_w1 - the project's objects rebuilt in the prepared build tree
-# with sparse (C=2 checks even up-to-date objects) and W=1; any diagnostic
+# with sparse and W=1 (sparse_w1 in tests/lib.sh); any diagnostic
 # that names one of the project's files fails.
 check_sparse_w1() {
-	local work objs=() f log=$TOP/build/static/sparse-w1.log
+	local work
 
 	need_packages sparse
 	# Up to date after check-provider; otherwise this (re)builds the tree.
@@ -118,21 +118,7 @@ check_sparse_w1() {
 		make -C "$TOP" module KVER="$KVER" || { fail "make module KVER=$KVER"; return; }
 	work=$(XE_VM_EXPORT_CACHE=$TOP/build/cache "$TOP/src/scripts/xe-vm-export-source" \
 		workdir "$KVER") || { fail "sparse/W=1: no prepared tree for $KVER (run make module)"; return; }
-	for f in "$TOP"/src/kernel/*.c; do
-		objs+=("$(basename "${f%.c}").o")
-	done
-	mkdir -p "$(dirname "$log")"
-	if ! make -C "/lib/modules/$KVER/build" M="$work/drivers/gpu/drm/xe" C=2 W=1 \
-		"${objs[@]}" >"$log" 2>&1; then
-		fail "sparse/W=1 build of ${objs[*]} (log: $log)"
-		tail -n 20 "$log"
-		return
-	fi
-	if grep -E "(warning|error):" "$log" | grep -E 'xe_vm_export[a-z_]*\.[ch]' >"$log.own"; then
-		fail "sparse/W=1 diagnostics in the project's files: $(head -n 5 "$log.own")"
-	else
-		ok "sparse and W=1 clean: ${objs[*]}"
-	fi
+	sparse_w1 "" "$KVER" "$work" "$TOP/build/static/sparse-w1.log"
 }
 
 check_uapi_header() {
