@@ -14,9 +14,10 @@ TEST_NAME=bench-packaging
 
 TIMINGS=$TEST_CACHE/packaging/timings
 
-figure() { # LABEL TEXT [DIVISOR]
-	local t
-	t=$(awk -v l="$SUITE/$1" -v d="${3:-1}" '$1 == l { printf "%.1f", $2 / d }' "$TIMINGS")
+figure() { # LABEL TEXT [DIVISOR-LABEL | DIVISOR]
+	local t d=${3:-1}
+	[[ $d =~ ^[0-9]+$ ]] || d=$(awk -v l="$SUITE/$d" '$1 == l { print $2 }' "$TIMINGS")
+	t=$(awk -v l="$SUITE/$1" -v d="${d:-1}" '$1 == l { printf "%.1f", $2 / d }' "$TIMINGS")
 	[ -z "$t" ] || printf '  %-48s %8s s\n' "$2" "$t"
 }
 
@@ -26,7 +27,7 @@ suite_figures() {
 	figure total "whole lifecycle in the root"
 	figure install-dkms-two-kernels "deb install -> module ready, per kernel (DKMS)" 2
 	figure dist-upgrade-build "dist-upgrade -> module ready for the new kernel"
-	figure package-upgrade-three-kernels "package upgrade rebuild, per kernel" 3
+	figure package-upgrade "package upgrade rebuild, per kernel" package-upgrade-kernels
 	figure rpm-install-two-kernels "rpm install, per kernel (cached trees)" 2
 	figure make-install "make install (make deb + install + one build)"
 	figure kmod-deb-install "kmod-deb install -> module ready"

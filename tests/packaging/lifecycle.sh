@@ -11,9 +11,12 @@
 #                 /etc/xe-vm-export/sources.conf): both built, provenance
 #   no-source     K_NOSRC (image + headers) installed after the package,
 #                 its linux-source not installed: apt exit 0, one skip line
-#   other-series  a kernel of a series we do not serve, after the package
-#                 (Debian 12: its 6.1; Debian 13: a backports 7.x without
-#                 its linux-source): apt exit 0, one skip line
+#   other-series  a kernel we do not build, after the package: Debian 12's
+#                 6.1 (a series we do not serve); on Debian 13 a backports
+#                 kernel of a series META does not list if the archive has
+#                 one, else (6.12, 7.2 and 7.3 all served) a backports
+#                 kernel that none of the steps gives its linux-source: apt
+#                 exit 0, one skip line, its fix naming -t trixie-backports
 #   aux           (bookworm) xe-vm-export-aux-dkms installed: built next to
 #                 ours for K_OLD and K_TWO (depends: xe, signature verified);
 #                 then no-source and other-series skip it with ours, and
@@ -22,14 +25,18 @@
 #                 (K_NEW) with the new linux-source-6.12: ours built for it
 #   aux-remove    (bookworm) xe-vm-export-aux-dkms removed: nothing of it
 #                 left, ours untouched
+#   bpo-kernel    (trixie) one apt-get run installing a backports kernel of
+#                 each of META's other series (7.2: the older of its two
+#                 newest; 7.3) with the linux-source of its exact version:
+#                 ours built for each, next to the 6.12 ones, provenance
+#                 naming each exact source
+#   bpo-upgrade   (trixie) the newer backports ABI of the first of them
+#                 (7.2) with its linux-source in one apt-get run: ours
+#                 rebuilt for it, the older keeps its own
 #   pkg-upgrade   to <Version>.1: every built kernel rebuilt (K_OLD from the
-#                 provider's cache, its linux-source being gone)
+#                 provider's cache, its linux-source being gone; on Debian
+#                 13 the 6.12, 7.2 and 7.3 kernels, provenance each)
 #   kernel-remove K_OLD removed: its cache pruned (sizes reported)
-#   bpo-kernel    (trixie, LIFECYCLE_BPO=1) a backports kernel of META's next series (7.2)
-#                 with its exact linux-source: built, next to the 6.12 ones,
-#                 provenance naming each exact source
-#   bpo-upgrade   (trixie, LIFECYCLE_BPO=1) the newer backports ABI of that series with its
-#                 linux-source in one apt-get run: ours rebuilt for it
 #   remove, rpm (bookworm), purge, kmod-deb and kmod-rpm (bookworm)
 #   make-install  `make install` in a fresh minimal root of the suite: it
 #                 installs its build tools and a default kernel by itself;
@@ -51,6 +58,9 @@ readonly NAME=xe-vm-export
 readonly AUX=xe-vm-export-aux
 # The aux package's version while it is installed (steps aux to aux-remove).
 AUX_V=''
+# Debian 13's backports kernels (choose_backports_kernels).
+BPO_KERNELS=() K_BPO_OLD='' K_BPO_NEW='' BPO_SERIES=''
+declare -A BPO_SOURCE=()
 
 # --- small probes run in the root ---------------------------------------
 
@@ -234,9 +244,16 @@ meta_packages() { # the metapackages of meta_kernel
 	fi
 }
 
-# other_series_kernel - Debian 12: its newest 6.1; Debian 13: a backports
-# kernel of a series META does not list, else the newest backports one
-# (installed without its linux-source).
+# backports_kernels - Debian 13: the backports kernels' ABIs, newest first.
+backports_kernels() {
+	in_root apt-cache search --names-only '^linux-headers-[7-9]\.[0-9]+\.[0-9]+\+deb[0-9]+-amd64$' |
+		awk '{ print $1 }' | sed 's/^linux-headers-//' | sort -Vr
+}
+
+# other_series_kernel - Debian 12: its newest 6.1. Debian 13: a backports
+# kernel of a series META does not list; when the archive has none (6.12,
+# 7.2 and 7.3 all served), the newest backports kernel that the bpo steps
+# do not install with its source (it stays without one: a skip all the same).
 other_series_kernel() {
 	local series abi
 	if [ "$ROOT_SUITE" = bookworm ]; then
@@ -245,12 +262,14 @@ other_series_kernel() {
 		return 0
 	fi
 	series=$(sed -n 's/^Series:[[:space:]]*//p' "$TOP/META")
-	for abi in $(in_root apt-cache search --names-only '^linux-headers-[7-9]\.[0-9]+\.[0-9]+\+deb[0-9]+-amd64$' |
-		awk '{ print $1 }' | sed 's/^linux-headers-//' | sort -Vr); do
+	for abi in $(backports_kernels); do
 		grep -qw "$(cut -d. -f1,2 <<<"$abi")" <<<"$series" || { echo "$abi"; return 0; }
 	done
-	in_root apt-cache search --names-only '^linux-headers-[7-9]\.[0-9]+\.[0-9]+\+deb[0-9]+-amd64$' |
-		awk '{ print $1 }' | sed 's/^linux-headers-//' | sort -V | tail -n1
+	log "$ROOT_SUITE-backports offers no kernel of a series we do not serve ($series all are):" \
+		"other-series takes a backports kernel without its linux-source instead"
+	for abi in $(backports_kernels); do
+		grep -qxF "$abi" <(printf '%s\n' "${BPO_KERNELS[@]}" "$K_BPO_NEW") || { echo "$abi"; return 0; }
+	done
 }
 
 # choose_kernels - the four newest 6.12 kernels with their linux-source
@@ -264,29 +283,43 @@ choose_kernels() {
 	[ "${K_NEW:-none}" = "${all[3]}" ] ||
 		die "the 6.12 metapackages bring ${K_NEW:-none}, not the newest kernel with its source (${all[3]})"
 	K_OLD=${all[2]} K_TWO=${all[1]} K_NOSRC=${all[0]}
+	[ "$ROOT_SUITE" = bookworm ] || choose_backports_kernels
 	K_OTHER=$(other_series_kernel)
-	[ -n "$K_OTHER" ] || die "no kernel of another series in $ROOT_SUITE's archive"
+	[ -n "$K_OTHER" ] || die "no kernel of another series (nor a backports kernel left) in $ROOT_SUITE's archive"
 	V_NEW=$(root_headers_version "$K_NEW") V_OLD=$(root_headers_version "$K_OLD")
 	V_TWO=$(root_headers_version "$K_TWO")
 	log "$ROOT_SUITE kernels: install $K_OLD ($V_OLD) and $K_TWO ($V_TWO, sources.conf);" \
 		"no source $K_NOSRC; other series $K_OTHER; dist-upgrade to $K_NEW ($V_NEW)"
-	[ "$ROOT_SUITE" = bookworm ] || [ -z "${LIFECYCLE_BPO:-}" ] || choose_backports_kernels
 }
 
-# choose_backports_kernels - Debian 13: the two newest backports kernels of
-# META's second series (7.2) with their linux-source (test_kernels): K_BPO_OLD
-# installed with its source, then upgraded to K_BPO_NEW with its own.
+# choose_backports_kernels - Debian 13: for each of META's series after the
+# first (7.2, 7.3), its backports kernels with a linux-source of the same
+# version (test_kernels, asked in the root). The first such series gives
+# its two newest: the older (K_BPO_OLD) is installed with its source, then
+# upgraded to the newer (K_BPO_NEW) with its own; each other series its
+# newest. BPO_KERNELS: what the bpo-kernel step installs; BPO_SOURCE[K]:
+# K's exact source, "linux-source-SERIES VERSION".
 choose_backports_kernels() {
-	local bpo=()
-	BPO_SERIES=$(sed -n 's/^Series:[[:space:]]*//p' "$TOP/META" | awk '{ print $2 }')
-	[ -n "$BPO_SERIES" ] || die "META lists no series after 6.12"
-	read -ra bpo <<<"$(test_kernels 2 "$BPO_SERIES" in_root apt-cache)"
-	K_BPO_OLD=${bpo[0]} K_BPO_NEW=${bpo[1]:-}
-	V_BPO_OLD=$(root_headers_version "$K_BPO_OLD")
-	V_BPO_NEW=''
-	[ -z "$K_BPO_NEW" ] || V_BPO_NEW=$(root_headers_version "$K_BPO_NEW")
-	log "$ROOT_SUITE backports kernels: $K_BPO_OLD ($V_BPO_OLD) with its linux-source-$BPO_SERIES," \
-		"upgraded to ${K_BPO_NEW:-none} (${V_BPO_NEW:-the archive has one $BPO_SERIES kernel with its source})"
+	local series s k bpo=()
+	series=$(sed -n 's/^Series:[[:space:]]*//p' "$TOP/META" | cut -d' ' -f2- -s)
+	[ -n "$series" ] || die "META lists no series after 6.12"
+	for s in $series; do
+		if [ ${#BPO_KERNELS[@]} -eq 0 ]; then
+			BPO_SERIES=$s
+			read -ra bpo <<<"$(test_kernels 2 "$s" in_root apt-cache)"
+			K_BPO_OLD=${bpo[0]} K_BPO_NEW=${bpo[1]:-}
+			BPO_KERNELS=("$K_BPO_OLD")
+		else
+			read -ra bpo <<<"$(test_kernels 1 "$s" in_root apt-cache)"
+			[ ${#bpo[@]} -eq 0 ] || BPO_KERNELS+=("${bpo[0]}")
+		fi
+		[ ${#bpo[@]} -gt 0 ] || die "$ROOT_SUITE-backports offers no $s kernel with its linux-source-$s"
+		for k in "${bpo[@]}"; do
+			BPO_SOURCE[$k]="linux-source-$s $(root_headers_version "$k")"
+		done
+	done
+	log "$ROOT_SUITE backports kernels: ${BPO_KERNELS[*]}, each with its exact linux-source;" \
+		"$K_BPO_OLD upgraded to ${K_BPO_NEW:-none}${K_BPO_NEW:+ (${BPO_SOURCE[$K_BPO_NEW]})}"
 }
 
 # --- the steps --------------------------------------------------------------
@@ -344,6 +377,10 @@ step_other_series() {
 	apt_step "$LOGS/other-series.log" "$K_OTHER (another series)" other-series \
 		install "${target[@]}" "linux-image-$K_OTHER" "linux-headers-$K_OTHER" || return 0
 	expect_skip_line "$LOGS/other-series.log" "$K_OTHER" other-series
+	[ "$ROOT_SUITE" = bookworm ] ||
+		check "other-series: its fix command names -t $ROOT_SUITE-backports" \
+			grep -q "^$NAME: skipping $K_OTHER: .*; to build it: apt-get install -t $ROOT_SUITE-backports " \
+			"$LOGS/other-series.log"
 	expect_aux_skipped "$K_OTHER" other-series
 }
 
@@ -408,11 +445,23 @@ step_pkg_upgrade() {
 	local v pkgs k
 	v=$(deb_version "$UP_DIR"/"$NAME"-dkms_*.deb)
 	mapfile -t pkgs < <(root_copy "$UP_DIR"/"$NAME"-dkms_*.deb "$UP_DIR"/"$NAME"-dev_*.deb)
-	timed package-upgrade-three-kernels apt_step "$LOGS/upgrade.log" "package upgrade to $v" \
+	# bench.sh divides the time by the number of kernels rebuilt.
+	echo "$ROOT_SUITE/package-upgrade-kernels $((3 + ${#BPO_SOURCE[@]}))" >>"$TIMINGS"
+	timed package-upgrade apt_step "$LOGS/upgrade.log" "package upgrade to $v" \
 		pkg-upgrade install "${pkgs[@]}" || return 1
 	for k in "$K_OLD" "$K_TWO" "$K_NEW"; do
 		expect_ours "$k" "$v" pkg-upgrade
 	done
+	# Debian 13: the package builds ours for the 6.12, 7.2 and 7.3 kernels
+	# present, each from its exact source (issue 11).
+	if [ "$ROOT_SUITE" != bookworm ]; then
+		for k in "${!BPO_SOURCE[@]}"; do
+			expect_ours "$k" "$v" pkg-upgrade
+			expect_built_from "$k" "${BPO_SOURCE[$k]}" pkg-upgrade
+		done
+		expect_built_from "$K_TWO" "$(upstream "$V_TWO")" pkg-upgrade
+		expect_built_from "$K_NEW" "$(upstream "$V_NEW")" pkg-upgrade
+	fi
 	# The module records where the base came from first (linux-source);
 	# the provider says in the build's make.log when it reused it from its
 	# cache (the source is found in dkms's MAKE step, whose output dkms
@@ -440,45 +489,60 @@ step_kernel_remove() {
 	check "kernel-remove: $K_NEW's cache kept" test -d "$ROOT/var/lib/$NAME/bases/$K_NEW"
 }
 
-# install_bpo_kernel STEP KERNEL SOURCE-VERSION VERSION DESC - one apt-get
-# run installing a backports KERNEL with linux-source-$BPO_SERIES of
-# SOURCE-VERSION: ours (package VERSION) built for it from that exact
-# source, in its initramfs.
-install_bpo_kernel() {
-	local step=$1 k=$2 sv=$3 v=$4 desc=$5 src=linux-source-$BPO_SERIES
-	timed "$step-build" apt_step "$LOGS/$step.log" "$desc" "$step" \
-		install -t "$ROOT_SUITE-backports" "linux-image-$k" "linux-headers-$k" "$src=$sv" ||
-		return 1
-	expect_ours "$k" "$v" "$step"
-	expect_built_from "$k" "$src $sv" "$step"
-	check "$step: $k's initramfs holds our xe" \
-		grep -q '^updates/dkms/' <<<"$(initramfs_xe "$k")"
+# apt_source_arg KERNEL - "linux-source-S=VERSION", KERNEL's exact source.
+apt_source_arg() {
+	local src=${BPO_SOURCE[$1]}
+	echo "${src% *}=${src#* }"
 }
 
-# A backports kernel of the next series with its exact linux-source, next
-# to the 6.12 ones: ours built for both series, each from its exact source.
+# expect_bpo_built STEP VERSION KERNEL... - ours (package VERSION) built for
+# each backports KERNEL from its exact source, in its initramfs.
+expect_bpo_built() {
+	local step=$1 v=$2 k
+	shift 2
+	for k in "$@"; do
+		expect_ours "$k" "$v" "$step"
+		expect_built_from "$k" "${BPO_SOURCE[$k]}" "$step"
+		check "$step: $k's initramfs holds our xe" \
+			grep -q '^updates/dkms/' <<<"$(initramfs_xe "$k")"
+	done
+}
+
+# A backports kernel of each of the other series with its exact
+# linux-source, all in one apt-get run, next to the 6.12 ones: ours built
+# for every series, each from its exact source.
 step_bpo_kernel() {
-	local v k=$K_BPO_OLD
+	local v k pkgs=()
 	v=$(installed_version)
-	install_bpo_kernel bpo-kernel "$k" "$V_BPO_OLD" "$v" \
-		"$k with linux-source-$BPO_SERIES=$V_BPO_OLD (trixie-backports)" || return 1
+	for k in "${BPO_KERNELS[@]}"; do
+		pkgs+=("linux-image-$k" "linux-headers-$k" "$(apt_source_arg "$k")")
+	done
+	timed bpo-kernel-build apt_step "$LOGS/bpo-kernel.log" \
+		"${BPO_KERNELS[*]} with their linux-source (trixie-backports)" bpo-kernel \
+		install -t "$ROOT_SUITE-backports" "${pkgs[@]}" || return 1
+	expect_bpo_built bpo-kernel "$v" "${BPO_KERNELS[@]}"
 	expect_ours "$K_TWO" "$v" bpo-kernel
 	expect_built_from "$K_TWO" "$(upstream "$V_TWO")" bpo-kernel
+	check "bpo-kernel: $K_OTHER (no source) still has nothing of ours" \
+		test -z "$(dkms_state "$K_OTHER" | grep installed)"
 }
 
 # The backports kernel upgrade: the newer ABI of the series with its
 # linux-source in one apt-get run rebuilds ours for it; the older keeps ours.
 step_bpo_upgrade() {
-	local v k=$K_BPO_NEW src=linux-source-$BPO_SERIES
+	local v k=$K_BPO_NEW
 	if [ -z "$k" ]; then
 		fail "bpo-upgrade: the archive offers two $BPO_SERIES kernels with their linux-source"
 		return 0
 	fi
 	v=$(installed_version)
-	install_bpo_kernel bpo-upgrade "$k" "$V_BPO_NEW" "$v" \
-		"backports kernel upgrade $K_BPO_OLD -> $k with $src=$V_BPO_NEW" || return 1
+	timed bpo-upgrade-build apt_step "$LOGS/bpo-upgrade.log" \
+		"backports kernel upgrade $K_BPO_OLD -> $k with ${BPO_SOURCE[$k]}" bpo-upgrade \
+		install -t "$ROOT_SUITE-backports" "linux-image-$k" "linux-headers-$k" "$(apt_source_arg "$k")" ||
+		return 1
+	expect_bpo_built bpo-upgrade "$v" "$k"
 	expect_ours "$K_BPO_OLD" "$v" bpo-upgrade
-	expect_built_from "$K_BPO_OLD" "$src $V_BPO_OLD" bpo-upgrade
+	expect_built_from "$K_BPO_OLD" "${BPO_SOURCE[$K_BPO_OLD]}" bpo-upgrade
 }
 
 # expect_clean STEP KERNEL... - nothing of the DKMS module left anywhere.
@@ -497,7 +561,7 @@ expect_clean() {
 
 step_remove() {
 	apt_step "$LOGS/remove.log" "remove $NAME-dkms" remove remove "$NAME-dkms" || return 1
-	expect_clean remove "$K_TWO" "$K_NEW"
+	expect_clean remove "$K_TWO" "$K_NEW" "${!BPO_SOURCE[@]}"
 	check "remove: the provider's cache is kept until purge" test -d "$ROOT/var/lib/$NAME"
 }
 
@@ -630,16 +694,10 @@ run_step() {
 steps_of_suite() {
 	if [ "$1" = bookworm ]; then
 		echo install aux no-source other-series dist-upgrade aux-remove pkg-upgrade kernel-remove
-	else
-		echo install no-source other-series dist-upgrade pkg-upgrade kernel-remove
-	fi
-	if [ "$1" = bookworm ]; then
 		echo remove rpm purge kmod-deb kmod-rpm make-install
 	else
-		# Not yet run green end to end (two 7.2 builds, ~15-35 min more):
-		# opt in with LIFECYCLE_BPO=1.
-		[ -z "${LIFECYCLE_BPO:-}" ] || echo bpo-kernel bpo-upgrade
-		echo remove purge make-install
+		echo install no-source other-series dist-upgrade bpo-kernel bpo-upgrade pkg-upgrade \
+			kernel-remove remove purge make-install
 	fi
 }
 
