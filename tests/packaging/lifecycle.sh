@@ -374,7 +374,7 @@ step_no_source() {
 step_other_series() {
 	local target=()
 	[ "$ROOT_SUITE" = bookworm ] || target=(-t "$ROOT_SUITE-backports")
-	apt_step "$LOGS/other-series.log" "$K_OTHER (another series)" other-series \
+	apt_step "$LOGS/other-series.log" "$K_OTHER (another series, or a backports kernel left without its source)" other-series \
 		install "${target[@]}" "linux-image-$K_OTHER" "linux-headers-$K_OTHER" || return 0
 	expect_skip_line "$LOGS/other-series.log" "$K_OTHER" other-series
 	[ "$ROOT_SUITE" = bookworm ] ||
