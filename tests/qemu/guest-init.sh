@@ -14,6 +14,12 @@
 #             after the real test (empty: no control)
 #   AUX       module name of the sample consumer (empty: none)
 #   PROBES    "label:path ..." modules to insmod and remove, one by one
+# The kernel command line's xeq_mode= chooses a load-fallback scenario
+# instead of the cycle above (the package's `install xe` rule and its
+# xe-vm-export-load are in the image): fallback-sig (booted with
+# module.sig_enforce=1: ours, unsigned, is rejected as under Secure Boot),
+# fallback-corrupt (ours truncated here first), fallback-none (as -sig, with
+# the kernel's own xe deleted here first).
 
 PATH=/sbin:/usr/sbin:/xeq/bin:/bin:/usr/bin
 export PATH
@@ -68,7 +74,8 @@ module_state() {
 # file_facts KEY NAME - what modprobe would load for NAME and that file's
 # identity, as the guest's own modules.dep resolves it, reported as KEY.*.
 file_facts() {
-	say "$1.resolves=$(modprobe --show-depends "$2" 2>&1 | tail -n 1)"
+	# --ignore-install: the file behind the package's `install xe` rule.
+	say "$1.resolves=$(modprobe --ignore-install --show-depends "$2" 2>&1 | tail -n 1)"
 	info=$(modinfo "$2" 2>/dev/null)
 	for f in srcversion version vermagic xe_vm_export_series \
 		xe_vm_export_base xe_vm_export_base_sha256 xe_vm_export_provider; do
@@ -91,6 +98,7 @@ control() {
 }
 
 xe_cycle() {
+	say "xe.rule=$(modprobe -c | grep -c '^install xe ')"
 	file_facts xe xe
 	say "xe.modprobe_uptime=$(uptime_s)"
 	modprobe xe
@@ -98,6 +106,35 @@ xe_cycle() {
 	say "xe.loaded_uptime=$(uptime_s)"
 	module_state xe xe
 	[ -n "$AUX" ] && aux_cycle "$AUX"
+	modprobe -r xe
+	say "xe.unload=$?"
+	say "xe.after_unload=$(cat /sys/module/xe/initstate 2>/dev/null || echo absent)"
+}
+
+# fallback_cycle MODE - `modprobe xe` with an option, through the package's
+# rule, when ours cannot load; what got loaded, the option it got, and the
+# helper's state file; then `modprobe -r xe`.
+FALLBACK_OPTION=guc_log_level=5
+fallback_cycle() {
+	ours=/lib/modules/$KVER/updates/dkms/xe.ko
+	case $1 in
+	fallback-corrupt)
+		head -c 65536 "$ours" >/tmp/xe.ko && cat /tmp/xe.ko >"$ours"
+		;;
+	fallback-none)
+		rm -f "/lib/modules/$KVER/kernel/drivers/gpu/drm/xe/xe.ko"
+		;;
+	esac
+	say "xe.rule=$(modprobe -c | grep -c '^install xe ')"
+	file_facts xe xe
+	modprobe xe "$FALLBACK_OPTION" 2>/tmp/modprobe.err
+	say "xe.load=$?"
+	say "xe.stderr=$(tail -n 1 /tmp/modprobe.err)"
+	module_state xe xe
+	say "xe.option=$(cat "/sys/module/xe/parameters/${FALLBACK_OPTION%%=*}" 2>/dev/null)"
+	while read -r line; do
+		say "fallback.$line"
+	done </run/xe-vm-export/fallback
 	modprobe -r xe
 	say "xe.unload=$?"
 	say "xe.after_unload=$(cat /sys/module/xe/initstate 2>/dev/null || echo absent)"
@@ -131,9 +168,16 @@ main() {
 	say "kernel=$(uname -r)"
 	say "modprobe=$kmod: $(modprobe -V 2>&1 | head -n 1)"
 	say "taint.start=$(cat /proc/sys/kernel/tainted)"
-	# Ours first, so that xe.loaded_uptime is the boot-to-loaded time.
-	xe_cycle
-	[ -n "$CONTROL" ] && control "$CONTROL"
+	mode=$(sed -n 's/.*xeq_mode=\([^ ]*\).*/\1/p' /proc/cmdline)
+	if [ -n "$mode" ]; then
+		say "mode=$mode"
+		fallback_cycle "$mode"
+		PROBES=''
+	else
+		# Ours first, so that xe.loaded_uptime is the boot-to-loaded time.
+		xe_cycle
+		[ -n "$CONTROL" ] && control "$CONTROL"
+	fi
 	say "taint.modules=$(cat /proc/sys/kernel/tainted)"
 	# Everything the kernel logs after this line is about the probes, which
 	# are meant to be refused.

@@ -164,6 +164,19 @@ install_kmod() {
 	done
 }
 
+# install_load_rule ROOT - the package's load fallback where the package
+# puts it: the modprobe.d `install xe` rule and xe-vm-export-load, with the
+# /bin/sh that kmod runs install commands with.
+install_load_rule() {
+	local root=$1
+	install -D -m 0755 "$TOP/debian/scripts/xe-vm-export-load" \
+		"$root/usr/lib/xe-vm-export/xe-vm-export-load"
+	install -D -m 0644 "$TOP/debian/modprobe.d/xe-vm-export.conf" \
+		"$root/lib/modprobe.d/xe-vm-export.conf"
+	mkdir -p "$root/bin"
+	ln -sf ../xeq/bin/busybox "$root/bin/sh"
+}
+
 # write_guest ROOT CONTROL AUX PROBES - the guest's /init and its /xeq/conf.
 write_guest() {
 	local root=$1
@@ -210,15 +223,16 @@ decompress_initrd() {
 	esac
 }
 
-# boot LOG INITRD - boot the image's kernel with INITRD in TCG; every console
-# line of LOG is prefixed with the seconds since qemu started.
+# boot LOG INITRD [PARAMS] - boot the image's kernel with INITRD in TCG,
+# PARAMS added to its command line; every console line of LOG is prefixed
+# with the seconds since qemu started.
 boot() {
-	local log=$1 initrd=$2 start line t
+	local log=$1 initrd=$2 params=${3:-} start line t
 	start=${EPOCHREALTIME/./}
 	timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -m 1024 -smp 1 \
 		-nodefaults -display none -no-reboot -serial stdio \
 		-kernel "$(image_root)/boot/vmlinuz-$KVER" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 quiet $CMDLINE_FAST" </dev/null 2>&1 |
+		-append "console=ttyS0 panic=-1 quiet $CMDLINE_FAST${params:+ $params}" </dev/null 2>&1 |
 		while IFS= read -r line; do
 			t=$((${EPOCHREALTIME/./} - start))
 			printf '%d.%03d %s\n' $((t / 1000000)) $((t / 1000 % 1000)) "${line%$'\r'}"

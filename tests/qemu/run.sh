@@ -260,6 +260,7 @@ boot_own() {
 		stage_xe "$root/lib/modules/$KVER/updates/dkms"
 		mapfile -t -O 1 names < <(depends_of "$XE_KO")
 		control=$INTREE_XE
+		install_load_rule "$root"
 	fi
 	if [ -n "$AUX_KO" ]; then
 		cp "$AUX_KO" "$root/lib/modules/$KVER/updates/dkms/"
@@ -291,6 +292,8 @@ boot_own() {
 	if [ -f "$XE_KO" ]; then
 		check_control "$log"
 		check_ours "$log" own "$XE_KO"
+		check "own: modprobe xe went through the package's install rule ($(fact "$log" xe.rule) rule), no fallback line" \
+			test "$(fact "$log" xe.rule)" = 1 -a -z "$(fallback_line "$log")"
 	else
 		fail "built xe: $XE_KO missing (make module KVER=$KVER)"
 		check "in-tree xe loads with no device" test "$(fact "$log" xe.load)" = 0
@@ -300,6 +303,61 @@ boot_own() {
 	check_dmesg "$log" own
 	check_probes "$log"
 	log "wall time of the boot: $(tail -n 1 "$log" | cut -d' ' -f1) s"
+}
+
+# fallback_line LOG - the load fallback's line in the guest's kernel log.
+fallback_line() {
+	guest_dmesg "$1" | sed -n 's/^\[[^]]*\] //; /^xe-vm-export: xe of /p' | head -n 1
+}
+
+# check_fallback LOG MODE REASON - MODE's boot: the kernel's own xe loaded
+# instead of ours (none with MODE fallback-none), with the option given to
+# modprobe; the line names REASON (an extended regex) and its fix.
+check_fallback() {
+	local log=$1 mode=$2 reason=$3 line intree=/lib/modules/$KVER/$INTREE_XE
+	line=$(fallback_line "$log")
+	check "$mode: the package's install rule is in effect ($(fact "$log" xe.rule))" \
+		test "$(fact "$log" xe.rule)" = 1
+	check "$mode: ours refused: '$(fact "$log" fallback.reason)' (want /$reason/)" \
+		grep -Eq "$reason" <<<"$(fact "$log" fallback.reason)"
+	if [ "$mode" = fallback-none ]; then
+		check "$mode: modprobe xe fails, nothing loaded (exit $(fact "$log" xe.load), $(fact "$log" xe.initstate))" \
+			test "$(fact "$log" xe.load)" != 0 -a "$(fact "$log" xe.initstate)" = absent
+		check "$mode: state file says none loaded ($(fact "$log" fallback.loaded))" \
+			test "$(fact "$log" fallback.loaded)" = none
+		check "$mode: kernel log line: ${line:-none}" \
+			grep -qF "did not load ($(fact "$log" fallback.reason)) and $KVER has no xe of its own: no xe is loaded; to use ours, " <<<"$line"
+		return 0
+	fi
+	check "$mode: modprobe xe exits 0, xe live (exit $(fact "$log" xe.load), $(fact "$log" xe.initstate))" \
+		test "$(fact "$log" xe.load)" = 0 -a "$(fact "$log" xe.initstate)" = live
+	check "$mode: the loaded xe is the kernel's own (no version: '$(fact "$log" xe.version)', taint '$(fact "$log" xe.taint)'; ours is $(modinfo -F version "$XE_KO"))" \
+		test -z "$(fact "$log" xe.version)" -a -z "$(fact "$log" xe.taint)" -a -n "$(modinfo -F version "$XE_KO")"
+	check "$mode: state file names it ($(fact "$log" fallback.loaded))" \
+		test "$(fact "$log" fallback.loaded)" = "$intree"
+	check "$mode: it got modprobe's option guc_log_level=5 (got '$(fact "$log" xe.option)')" \
+		test "$(fact "$log" xe.option)" = 5
+	check "$mode: kernel log line: ${line:-none}" \
+		grep -qF "did not load ($(fact "$log" fallback.reason)); loaded the kernel's own xe ($intree) instead, without VM export; to use ours, " <<<"$line"
+	if [ "$mode" = fallback-sig ]; then
+		check "$mode: the fix is the MOK enrolment of DKMS's key" \
+			grep -q "mokutil --import /var/lib/dkms/mok.pub" <<<"$line"
+	fi
+	check "$mode: modprobe -r xe unloads it" \
+		test "$(fact "$log" xe.unload)" = 0 -a "$(fact "$log" xe.after_unload)" = absent
+}
+
+# boot_fallback MODE REASON [PARAMS] - boot_own's initramfs in a load
+# fallback scenario (guest-init.sh's xeq_mode).
+boot_fallback() {
+	local mode=$1 reason=$2 params=${3:-} log=$OUT/guest-$1.log
+	[ -f "$XE_KO" ] && [ -f "$OUT/initramfs.cpio" ] || return 0
+	log "booting $KVER: $mode${params:+ ($params)}"
+	boot "$log" "$OUT/initramfs.cpio" "xeq_mode=$mode${params:+ $params}" || log "qemu exited with $?"
+	check_booted "$log" "$mode" || return 0
+	check_fallback "$log" "$mode" "$reason"
+	guest_dmesg "$log" >"$log.dmesg"
+	log "$mode: wall time of the boot: $(tail -n 1 "$log" | cut -d' ' -f1) s"
 }
 
 # find_pkg_root - PKG_ROOT, else the packaging test's export for us, else a
@@ -384,6 +442,9 @@ main() {
 		fi
 	fi
 	boot_own
+	boot_fallback fallback-sig 'Key was rejected by service' module.sig_enforce=1
+	boot_fallback fallback-corrupt 'Exec format error|Invalid'
+	boot_fallback fallback-none 'Key was rejected by service' module.sig_enforce=1
 	boot_package
 	log "done in $((SECONDS - start)) s"
 	if summary_with_skips; then
