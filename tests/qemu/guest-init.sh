@@ -19,7 +19,10 @@
 # xe-vm-export-load are in the image): fallback-sig (booted with
 # module.sig_enforce=1: ours, unsigned, is rejected as under Secure Boot),
 # fallback-corrupt (ours truncated here first), fallback-none (as -sig, with
-# the kernel's own xe deleted here first).
+# the kernel's own xe deleted here first); secureboot (tests/secureboot:
+# booted through shim and grub under Secure Boot: the lockdown and the
+# kernel's key lists, fallback-sig with ours signed by a key that is not
+# enrolled, then ours signed by the enrolled MOK, /root/xe-enrolled.ko).
 
 PATH=/sbin:/usr/sbin:/xeq/bin:/bin:/usr/bin
 export PATH
@@ -140,6 +143,28 @@ fallback_cycle() {
 	say "xe.after_unload=$(cat /sys/module/xe/initstate 2>/dev/null || echo absent)"
 }
 
+# secureboot_cycle - what the Secure Boot test asks: the lockdown state,
+# the keyrings and keys whose name says machine, platform or xe-vm-export;
+# ours signed by an unenrolled key falls back; ours signed by the enrolled
+# MOK loads (facts mok.*).
+secureboot_cycle() {
+	mkdir -p /sys/kernel/security
+	mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+	say "sb.lockdown=$(cat /sys/kernel/security/lockdown 2>/dev/null)"
+	grep -E 'keyring +\.(machine|platform|secondary_trusted_keys):|xe-vm-export' /proc/keys |
+		while read -r line; do
+			say "sb.key=$line"
+		done
+	fallback_cycle fallback-sig
+	cat /root/xe-enrolled.ko >"/lib/modules/$KVER/updates/dkms/xe.ko"
+	say "mok.signer=$(modinfo -F signer xe)"
+	modprobe xe 2>/tmp/modprobe.err
+	say "mok.load=$?"
+	say "mok.stderr=$(tail -n 1 /tmp/modprobe.err)"
+	module_state mok xe
+	say "mok.fallback=$(tr '\n' ' ' </run/xe-vm-export/fallback 2>/dev/null)"
+}
+
 aux_cycle() {
 	file_facts aux "$1"
 	modprobe "$1"
@@ -171,7 +196,11 @@ main() {
 	mode=$(sed -n 's/.*xeq_mode=\([^ ]*\).*/\1/p' /proc/cmdline)
 	if [ -n "$mode" ]; then
 		say "mode=$mode"
-		fallback_cycle "$mode"
+		if [ "$mode" = secureboot ]; then
+			secureboot_cycle
+		else
+			fallback_cycle "$mode"
+		fi
 		PROBES=''
 	else
 		# Ours first, so that xe.loaded_uptime is the boot-to-loaded time.
