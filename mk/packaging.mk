@@ -5,7 +5,9 @@
 RELEASE := $(call meta,Release)
 DIST_TARBALL := $(DIST)/$(NAME)-$(VERSION).tar.gz
 # kmod-deb/kmod-rpm: the module to package (default: `make module`'s) and
-# an optional signing key and certificate (PEM key, DER or PEM certificate).
+# its signing key and certificate (PEM key, DER or PEM certificate), or
+# SIGN=none to package it unsigned (refused otherwise: Secure Boot hosts
+# would keep the kernel's own xe).
 KO ?=
 SIGN_KEY ?=
 SIGN_CERT ?=
@@ -44,6 +46,6 @@ HEAVY_CHECKS += check-packages-trixie
 HELP_LINES += "make deb                      Debian packages: DKMS, headers, smoke tests, in dist/"
 HELP_LINES += "make rpm                      rpm packages: DKMS, headers, smoke tests, SRPM, in dist/"
 HELP_LINES += "make kmod-deb KVER=kernel     prebuilt module package for one kernel, in dist/"
-HELP_LINES += "make kmod-rpm KVER=kernel     the same as an rpm. KO=xe.ko, SIGN_KEY=, SIGN_CERT="
+HELP_LINES += "make kmod-rpm KVER=kernel     the same as an rpm. KO=xe.ko, SIGN_KEY=, SIGN_CERT= (or SIGN=none)"
 HELP_LINES += "make check-packages           build, lint, install, upgrade, remove in Debian 12 and 13 roots (PACKAGES_SUITES=)"
 HELP_LINES += "make check-packages-trixie    the lifecycle in the Debian 13 root alone (part of check-full)"

@@ -8,6 +8,11 @@
 # info; with SIGN_KEY and SIGN_CERT it is then signed with the kernel's
 # sign-file. It is xz-compressed when KVER's modules are
 # (CONFIG_MODULE_COMPRESS_XZ in its headers' .config).
+#
+# A module that would ship unsigned is refused unless SIGN=none is in the
+# environment: on a host booted with Secure Boot the kernel rejects it, and
+# the host runs the kernel's own xe (xe-vm-export-load falls back to it).
+# Sign with the key the fleet enrolled as MOK, or say SIGN=none explicitly.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -41,6 +46,10 @@ prepare_module() {
 	esac
 	modinfo -F vermagic "$ko" | grep -q "^$KVER " ||
 		die "$KO is not built for $KVER (vermagic: $(modinfo -F vermagic "$ko"))"
+	if [ -z "$SIGN_KEY" ] && ! is_signed "$ko" && [ "${SIGN:-}" != none ]; then
+		rm -f "$ko"
+		die "refusing to package an unsigned xe for $KVER: Secure Boot hosts reject it and keep the kernel's own xe; give SIGN_KEY and SIGN_CERT (the key the fleet enrolled with mokutil --import), or SIGN=none to build it unsigned"
+	fi
 	# Stripping an already signed module would drop its signature.
 	is_signed "$ko" || strip --strip-debug "$ko"
 	if [ -n "$SIGN_KEY" ]; then
