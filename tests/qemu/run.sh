@@ -360,6 +360,44 @@ boot_fallback() {
 	log "$mode: wall time of the boot: $(tail -n 1 "$log" | cut -d' ' -f1) s"
 }
 
+# check_firmware - xe-vm-export-firmware (the package's firmware check, for
+# verify) on a root made here from the built xe's firmware list: all
+# present; one hidden from /lib/firmware; an initramfs holding xe without
+# another one.
+check_firmware() {
+	local root=$OUT/fwroot tool=$TOP/debian/scripts/xe-vm-export-firmware
+	local names n hide gone out rc=0
+	mapfile -t names < <(modinfo -F firmware "$XE_KO" | sort -u)
+	if [ ${#names[@]} -lt 2 ]; then
+		fail "firmware: the built xe requests ${#names[@]} files"
+		return 0
+	fi
+	hide=${names[0]} gone=${names[1]}
+	rm -rf "$root"
+	for n in "${names[@]}"; do
+		install -D /dev/null "$root/lib/firmware/$n"
+	done
+	out=$("$tool" --root "$root" --module "$XE_KO" "$KVER") || rc=$?
+	check "firmware: all ${#names[@]} files the built xe requests present: exit $rc, $(tail -n 1 <<<"$out")" \
+		test "$rc" -eq 0 -a "$(grep -c '^present ' <<<"$out")" -eq "${#names[@]}"
+	rm "$root/lib/firmware/$hide"
+	rc=0
+	out=$("$tool" --root "$root" --module "$XE_KO" "$KVER") || rc=$?
+	check "firmware: $hide hidden: exit $rc, '$(grep '^missing ' <<<"$out" | paste -sd ' ')'" \
+		test "$rc" -eq 1 -a "$(grep '^missing ' <<<"$out")" = "missing $hide"
+	install -D /dev/null "$root/lib/firmware/$hide"
+	mkdir -p "$root/img/lib/modules/$KVER/updates/dkms" "$root/boot"
+	: >"$root/img/lib/modules/$KVER/updates/dkms/xe.ko"
+	mkdir -p "$root/img/usr/lib"
+	cp -r "$root/lib/firmware" "$root/img/usr/lib/"
+	rm "$root/img/usr/lib/firmware/$gone"
+	make_cpio "$root/img" "$root/boot/initrd.img-$KVER"
+	rc=0
+	out=$("$tool" --root "$root" --module "$XE_KO" "$KVER") || rc=$?
+	check "firmware: the initramfs holds xe but not $gone: exit $rc, '$(grep '^not-in-initramfs ' <<<"$out" | paste -sd ' ')'" \
+		test "$rc" -eq 1 -a "$(grep -v '^present ' <<<"$out" | head -n 1)" = "not-in-initramfs $gone"
+}
+
 # find_pkg_root - PKG_ROOT, else the packaging test's export for us, else a
 # root it kept (KEEP_ROOT=1) that holds an initramfs and an installed xe.
 find_pkg_root() {
@@ -446,6 +484,7 @@ main() {
 	boot_fallback fallback-corrupt 'Exec format error|Invalid'
 	boot_fallback fallback-none 'Key was rejected by service' module.sig_enforce=1
 	boot_package
+	[ ! -f "$XE_KO" ] || check_firmware
 	log "done in $((SECONDS - start)) s"
 	if summary_with_skips; then
 		rm -f "$OUT"/guest*.log*
