@@ -36,6 +36,10 @@ main() {
 	rm -rf "$WORK"
 	mkdir -p "$WORK"/{SOURCES,SPECS,RPMS,SRPMS,BUILD}
 	cp "$TARBALL" "$RPM_DIR/../debian/scripts/xe-vm-export-dkms" \
+		"$RPM_DIR/../debian/scripts/xe-vm-export-load" \
+		"$RPM_DIR/../debian/scripts/xe-vm-export-firmware" \
+		"$RPM_DIR/../debian/modprobe.d/xe-vm-export.conf" \
+		"$RPM_DIR/dracut/module-setup.sh" \
 		"$RPM_DIR/kernel-install-plugin.sh" "$WORK/SOURCES/"
 	write_spec
 	# --nodeps: the build host is not an rpm system; it has no rpm database
