@@ -58,7 +58,7 @@ main() {
 	say "building the packages"
 	make -C "$TOP" deb
 	debs=$(find "$TOP/dist" -maxdepth 1 -name 'xe-vm-export-dkms_*.deb' -o -maxdepth 1 \
-		-name 'xe-vm-export-dev_*.deb' | sort)
+		-name 'xe-vm-export-dev_*.deb' -o -maxdepth 1 -name 'xe-vm-export-tools_*.deb' | sort)
 	[ -n "$debs" ] || die "make deb produced no package in $TOP/dist"
 	say "installing $(echo "$debs" | xargs -n1 basename | tr '\n' ' ')"
 	# shellcheck disable=SC2086 # one path per word

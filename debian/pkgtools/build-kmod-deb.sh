@@ -94,7 +94,7 @@ write_source() {
 
 	Package: $PACKAGE
 	Architecture: $ARCH
-	Depends: linux-image-$KVER | linux-image-$KVER-unsigned
+	Depends: linux-image-$KVER | linux-image-$KVER-unsigned, $(meta Name)-tools (>= $(meta Version))
 	Provides: $(meta Name)-modules
 	Conflicts: $(meta Name)-dkms
 	Built-Using: $ksrc_name (= $ksrc_ver)

@@ -171,7 +171,7 @@ check_debs() {
 	check "module package version is project+kernel ($v)" test "$(field "$mod" Version)" = "$v"
 	check "metapackage has the same version" test "$(field "$meta" Version)" = "$v"
 	check "module package depends on the kernel image or its -unsigned twin" \
-		test "$(field "$mod" Depends)" = "linux-image-$KVER | linux-image-$KVER-unsigned"
+		test "$(field "$mod" Depends)" = "linux-image-$KVER | linux-image-$KVER-unsigned, $NAME-tools (>= $VERSION)"
 	check "module package conflicts with the DKMS package" test "$(field "$mod" Conflicts)" = "$NAME-dkms"
 	check "module package provides $NAME-modules" test "$(field "$mod" Provides)" = "$NAME-modules"
 	check "Built-Using names the kernel source ($KSRCPKG $KPKGVER)" \
@@ -224,6 +224,14 @@ old_abi_packages() {
 	check "A's metapackage sorts below B's: apt upgrades it" \
 		dpkg --compare-versions "$(field "$meta" Version)" lt "$V"
 	cp "$WORK/dist-old/$NAME-modules-${KVER_OLD}"_*.deb "$WORK/dist/"
+	cp "$WORK/dist/$NAME-tools"_*.deb "$WORK/dist-old/"
+}
+
+# tools_deb - $NAME-tools (xe-vm-export-verify), which the module packages
+# depend on, from make deb: published beside them.
+tools_deb() {
+	run_logged "$LOGS/make-deb.log" "make deb (for $NAME-tools)" nice make -C "$TOP" deb
+	cp "$TOP/dist/$NAME-tools_$VERSION-"*_all.deb "$WORK/dist/"
 }
 
 # --- 3. signing -------------------------------------------------------------
@@ -465,6 +473,7 @@ main() {
 		build_module "$KVER_OLD"
 	fi
 	check_debs
+	tools_deb
 	V=$(field "$(ls "$WORK/dist/$NAME-modules-amd64"_*.deb)" Version)
 	export V
 	[ -z "$KVER_OLD" ] || old_abi_packages

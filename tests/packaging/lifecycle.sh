@@ -344,7 +344,8 @@ prepare_kernels() {
 step_install() {
 	local pkgs v
 	prepare_kernels || { fail "install: the kernels and sources could be prepared"; return 1; }
-	mapfile -t pkgs < <(root_copy "$DEB_DIR"/"$NAME"-dkms_*.deb "$DEB_DIR"/"$NAME"-dev_*.deb)
+	mapfile -t pkgs < <(root_copy "$DEB_DIR"/"$NAME"-dkms_*.deb "$DEB_DIR"/"$NAME"-dev_*.deb \
+		"$DEB_DIR"/"$NAME"-tools_*.deb)
 	v=$(deb_version "$DEB_DIR"/"$NAME"-dkms_*.deb)
 	# sources.conf is the package's conffile, written by the admin first.
 	timed install-dkms-two-kernels \
@@ -456,7 +457,8 @@ step_aux_remove() {
 step_pkg_upgrade() {
 	local v pkgs k
 	v=$(deb_version "$UP_DIR"/"$NAME"-dkms_*.deb)
-	mapfile -t pkgs < <(root_copy "$UP_DIR"/"$NAME"-dkms_*.deb "$UP_DIR"/"$NAME"-dev_*.deb)
+	mapfile -t pkgs < <(root_copy "$UP_DIR"/"$NAME"-dkms_*.deb "$UP_DIR"/"$NAME"-dev_*.deb \
+		"$UP_DIR"/"$NAME"-tools_*.deb)
 	# bench.sh divides the time by the number of kernels rebuilt.
 	echo "$ROOT_SUITE/package-upgrade-kernels $((3 + ${#BPO_SOURCE[@]}))" >>"$TIMINGS"
 	timed package-upgrade apt_step "$LOGS/upgrade.log" "package upgrade to $v" \

@@ -79,7 +79,7 @@ main() {
 	STAGES_OK=() STAGES_FAILED=() MATRIX_SUITES=()
 	mkdir -p "$PKG/logs"
 	build_packages
-	debs=("$TOP/dist/$(meta Name)"-{dkms,dev}_"$(meta Version)-$(meta Release)"_all.deb)
+	debs=("$TOP/dist/$(meta Name)"-{dkms,dev,tools}_"$(meta Version)-$(meta Release)"_all.deb)
 	for s in "${stages[@]}"; do
 		case $s in
 		lint) stage lint "$HERE/lint.sh" "$PKG/deb" "$PKG/rpm" ;;

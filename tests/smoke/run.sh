@@ -68,6 +68,14 @@ re_match() {
 	[[ $1 =~ $2 ]]
 }
 
+# loaded_xe_ours - this host's loaded xe is xe-vm-export's: the module
+# modprobe resolves carries our provenance and has the loaded srcversion.
+loaded_xe_ours() {
+	[ -r /sys/module/xe/srcversion ] &&
+		[ -n "$(modinfo -F xe_vm_export_series xe 2>/dev/null)" ] &&
+		[ "$(modinfo -F srcversion xe 2>/dev/null)" = "$(cat /sys/module/xe/srcversion)" ]
+}
+
 # man_clean PAGE - man renders PAGE without a warning.
 man_clean() {
 	[ -z "$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$1" 2>&1 >/dev/null)" ]
@@ -83,12 +91,14 @@ run_rc() {
 
 # build_tests - the test binary, and outcome (a stand-in test that ends as
 # $XE_SMOKE_OUTCOME says) twice: as is, and linked to a library that is then
-# removed, so that the loader cannot start it.
+# removed, so that the loader cannot start it; fuse-stall (an uninterruptible
+# wait for the stuck outcome).
 build_tests() {
 	make -C "$HERE" O="$WORK/build" TOP="$TOP"
 	rm -rf "$WORK/inst"
 	make -C "$HERE" O="$WORK/build" TOP="$TOP" DESTDIR="$WORK/inst" install
-	cc -O2 -Wall -Wextra -o "$OUTCOME" "$HERE/outcome.c"
+	cc -O2 -Wall -Wextra -Werror -o "$OUTCOME" "$HERE/outcome.c"
+	cc -O2 -Wall -Wextra -Werror -o "$WORK/build/fuse-stall" "$HERE/fuse-stall.c"
 	printf 'int xe_smoke_gone(void) { return 0; }\n' >"$WORK/build/gone.c"
 	cc -shared -fPIC -o "$WORK/build/libxesmokegone.so" "$WORK/build/gone.c"
 	cc -O2 -o "$WORK/build/outcome-nolib" "$HERE/outcome.c" -L"$WORK/build" \
@@ -125,8 +135,16 @@ test_protocol() {
 	check "--list-subtests with a wildmat: '*,!aux-*,!bad-*' leaves 9" \
 		[ "$("$BIN" --list-subtests --run-subtest '*,!aux-*,!bad-*' | wc -l)" -eq 9 ]
 
+	local require=0
+	# Our xe loaded on a device: VM export missing must fail the test.
+	has_xe_device && loaded_xe_ours && require=1
 	rm -f "$WORK/kmsg"
-	run_rc rc env XE_VM_EXPORT_KMSG="$WORK/kmsg" "$BIN" >"$WORK/all.out" 2>"$WORK/all.err"
+	run_rc rc env XE_VM_EXPORT_KMSG="$WORK/kmsg" "$BIN" --run-subtest basic >/dev/null 2>&1
+	check "kmsg: a log file that does not exist is not created (open without O_CREAT)" \
+		[ ! -e "$WORK/kmsg" ]
+	: >"$WORK/kmsg"
+	run_rc rc env XE_VM_EXPORT_KMSG="$WORK/kmsg" XE_VM_EXPORT_REQUIRE="$require" "$BIN" \
+		>"$WORK/all.out" 2>"$WORK/all.err"
 	check "the first line is IGT's version header (IGT-Version: $META_VERSION-...)" \
 		grep -qE "^IGT-Version: $META_VERSION-xe-vm-export \(.+\) \(Linux: .+\)$" \
 		<(head -n1 "$WORK/all.out")
@@ -144,6 +162,10 @@ test_protocol() {
 	if has_xe_device; then
 		log "an xe device is present: the no-device checks do not apply"
 		check "full run exits 0 or 77 (98: a subtest failed)" re_match "$rc" '^(0|77)$'
+		if [ "$require" = 1 ]; then
+			check "our xe is loaded: feature-detect says VM export is supported" \
+				grep -qx "VM export supported by this kernel's xe" "$WORK/all.out"
+		fi
 		grep -q '^Subtest [a-z0-9-]*: SUCCESS' "$WORK/all.out" ||
 			skip "xe_vm_export on this host's device" "every subtest skipped"
 	else
@@ -188,7 +210,19 @@ lifecycle_root() {
 test_verify_usage() {
 	local rc
 
-	check "verify is shellcheck clean" shellcheck -x "$VERIFY" "$HERE/run.sh" \
+	check "verify compiles (Python 3, py_compile)" \
+		"$PY" -c 'import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)' \
+		"$VERIFY" "$WORK/verify.pyc"
+	check "verify imports nothing but the standard library" \
+		"$PY" - "$VERIFY" <<-'PY'
+			import ast, sys
+			tree = ast.parse(open(sys.argv[1]).read())
+			names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+			names |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+			bad = sorted(m for m in names if m not in sys.stdlib_module_names)
+			assert not bad, bad
+		PY
+	check "the smoke scripts are shellcheck clean" shellcheck -x "$HERE/run.sh" \
 		"$HERE/fake-root.sh" "$TOP/debian/tests/smoke" "$MODSIG"
 	run_rc rc "$VERIFY" --help >"$WORK/help"
 	check "verify --help exits 0 with usage" both [ "$rc" -eq 0 ] -- grep -q '^Usage:' "$WORK/help"
@@ -254,15 +288,16 @@ test_verify_root() {
 
 # --- the installed verify, driven through every outcome -----------------------
 
-# debs_current - dist/ has this tree's -dkms and -tests packages: each newer
-# than every file they are made of (make check builds them in check-packages).
+# debs_current - dist/ has this tree's -dkms, -tools and -tests packages:
+# each newer than every file they are made of (make check builds them in
+# check-packages).
 debs_current() {
 	local newest p deb
 
 	newest=$(git -C "$TOP" ls-files -z src tests/smoke debian rpm META dkms.conf Makefile mk |
 		(cd "$TOP" && xargs -0 stat -c %Y) | sort -n | tail -n1) || newest=''
 	[ -n "$newest" ] || return 1
-	for p in dkms tests; do
+	for p in dkms tools tests; do
 		deb=$(find "$TOP/dist" -maxdepth 1 -name "xe-vm-export-${p}_${META_VERSION}-*.deb" \
 			2>/dev/null | sort -V | tail -n1 || true)
 		[ -n "$deb" ] && [ "$(stat -c %Y "$deb")" -gt "$newest" ] || return 1
@@ -280,21 +315,53 @@ build_debs() {
 		make -C "$TOP" deb
 }
 
-# installed_root SRC - a copy of SRC with the xe-vm-export-dkms and -tests
-# packages unpacked into it (dpkg-deb -x): the verify command, its schema and
-# the test directory exactly as the packages install them.
-installed_root() {
-	local src=$1 dst=$WORK/installed-root p deb
+# unpack_debs DIR PACKAGE... - make deb's packages (xe-vm-export-PACKAGE)
+# unpacked into DIR (dpkg-deb -x), as they install.
+unpack_debs() {
+	local dst=$1 p deb
+	shift
 
-	rm -rf "$dst"
-	cp -a "$src" "$dst"
-	for p in dkms tests; do
+	for p in "$@"; do
 		deb=$(find "$TOP/dist" -maxdepth 1 -name "xe-vm-export-${p}_${META_VERSION}-*.deb" |
 			sort -V | tail -n1)
 		[ -n "$deb" ] || die "no xe-vm-export-${p}_${META_VERSION}-*.deb in $TOP/dist"
 		dpkg-deb -x "$deb" "$dst"
 	done
+}
+
+# installed_root SRC - the DKMS root: a copy of SRC with the
+# xe-vm-export-dkms, -tools and -tests packages unpacked into it: the verify
+# command, its schema and the test directory exactly as the packages install
+# them.
+installed_root() {
+	local src=$1 dst=$WORK/installed-root
+
+	rm -rf "$dst"
+	cp -a "$src" "$dst"
+	unpack_debs "$dst" dkms tools tests
 	echo "$dst"
+}
+
+# prebuilt_root SRC KVER - the prebuilt-module root: SRC without DKMS (no
+# DKMS tree, no /usr/src, no updates/dkms), with a module package made by
+# build-kmod-deb.sh from SRC's ours module of KVER, and the -tools and
+# -tests packages, unpacked; depmod run. Prints the root, then the module
+# package.
+prebuilt_root() {
+	local src=$1 kver=$2 dst=$WORK/prebuilt-root k=$WORK/kmod deb
+
+	rm -rf "$dst" "$k"
+	cp -a "$src" "$dst"
+	rm -rf "$dst/var/lib/dkms" "$dst/usr/src" "$dst/lib/modules/$kver/updates/dkms"
+	mkdir -p "$k"
+	xz -dc "$src/lib/modules/$kver/updates/dkms/xe.ko.xz" >"$k/xe.ko"
+	deb=$(KERNEL_SOURCE="linux-6.12 $(modinfo -F xe_vm_export_base "$k/xe.ko" | cut -d' ' -f2)" \
+		"$TOP/debian/pkgtools/build-kmod-deb.sh" "$kver" "$k/xe.ko" "$k/dist" 2>"$k/build.log") ||
+		die "build-kmod-deb.sh $kver failed: $(tail -n 5 "$k/build.log")"
+	dpkg-deb -x "$deb" "$dst"
+	unpack_debs "$dst" tools tests
+	depmod -b "$dst" "$kver"
+	echo "$dst $deb"
 }
 
 # fake_sysfs DIR ROOT KVER - a sysfs with one render node bound to xe and the
@@ -306,6 +373,19 @@ fake_sysfs() {
 	mkdir -p "$dir/class/drm/renderD128/device" "$dir/bus/pci/drivers/xe" "$dir/module/xe"
 	ln -s ../../../../bus/pci/drivers/xe "$dir/class/drm/renderD128/device/driver"
 	modinfo -b "$root" -k "$kver" -F srcversion xe >"$dir/module/xe/srcversion"
+}
+
+# fake_sysfs_intree DIR ROOT KVER - as fake_sysfs, the loaded xe being
+# KVER's in-tree module (its sysfs directory as that module makes it).
+fake_sysfs_intree() {
+	local dir=$1 root=$2 kver=$3
+
+	fake_sysfs "$dir" "$root" "$kver"
+	rm -f "$dir/module/xe/srcversion"
+	# Debian builds its modules without srcversion; a module with one has
+	# it in sysfs.
+	modinfo -F srcversion "$root/lib/modules/$kver/kernel/drivers/gpu/drm/xe/xe.ko.xz" |
+		grep . >"$dir/module/xe/srcversion" || rm -f "$dir/module/xe/srcversion"
 }
 
 # jq_py JSON EXPR - print a Python expression of the report `d`.
@@ -325,12 +405,14 @@ schema_valid() {
 	PY
 }
 
-# junit_consistent XML - JUnit validates against junit.xsd, and a JUnit
-# reader (python3-junitparser) counts the same failures and skips as the
-# suite's attributes.
+# junit_consistent XML [JSON] - JUnit validates against junit.xsd, and a
+# JUnit reader (python3-junitparser) counts the same failures and skips as
+# the suite's attributes. With the JSON report: each smoke subtest is one
+# testcase, and a test binary is a failure of its own only when none of its
+# subtests failed (a failing subtest counts once).
 junit_consistent() {
-	xmllint --noout --schema "$XSD" "$1" 2>/dev/null && "$PY" - "$1" <<-'PY'
-		import sys
+	xmllint --noout --schema "$XSD" "$1" 2>/dev/null && "$PY" - "$1" "${2:-}" <<-'PY'
+		import json, sys
 		from junitparser import JUnitXml, Failure, Skipped
 		xml = JUnitXml.fromfile(sys.argv[1])
 		for suite in xml:
@@ -340,6 +422,19 @@ junit_consistent() {
 		    assert len(cases) == suite.tests, (len(cases), suite.tests)
 		    assert fails == suite.failures, (fails, suite.failures)
 		    assert skips == suite.skipped, (skips, suite.skipped)
+		if sys.argv[2]:
+		    d = json.load(open(sys.argv[2]))
+		    cases = [c for s in xml for c in s]
+		    assert fails == d["summary"]["failed"], (fails, d["summary"])
+		    for r in d["smoke"]["results"]:
+		        n = [c for c in cases if c.classname == "smoke." + r["test"] and c.name == r["subtest"]]
+		        assert len(n) == 1, (r, len(n))
+		    for b in d["smoke"]["binaries"]:
+		        subfail = any(r["result"] not in ("pass", "skip") for r in d["smoke"]["results"]
+		                      if r["test"] == b["test"])
+		        own = [c for c in cases if c.classname == "smoke" and c.name == b["test"]
+		               and any(isinstance(x, Failure) for x in c.result)]
+		        assert len(own) == (b["verdict"] == "fail" and not subfail), (b, own)
 	PY
 }
 
@@ -355,68 +450,174 @@ outcome() {
 
 	json=$WORK/outcome-$name.json xml=$WORK/outcome-$name.xml
 	start=$(date +%s)
-	run_rc rc env XE_SMOKE_OUTCOME="$name" XE_VM_EXPORT_SYSFS="$WORK/sysfs-dev" \
-		XE_VM_EXPORT_RUNNING_KERNEL="$K_OURS" XE_VM_EXPORT_IGT_DIRS=/nonexistent \
-		"$VERIFY_INSTALLED" --root "$IROOT" --smoke --json "$json" --junit "$xml" "$@" \
-		>"$WORK/outcome-$name.out" 2>&1
+	run_rc rc env XE_SMOKE_OUTCOME="${OUT_STANDIN:-${name#*:}}" \
+		XE_VM_EXPORT_SYSFS="${OUT_SYSFS:-$WORK/sysfs-dev}" \
+		XE_VM_EXPORT_RUNNING_KERNEL="${OUT_KERNEL:-$K_OURS}" XE_VM_EXPORT_IGT_DIRS=/nonexistent \
+		"$OUT_ROOT/usr/sbin/xe-vm-export-verify" --root "$OUT_ROOT" --smoke \
+		--json "$json" --junit "$xml" "$@" >"$WORK/outcome-$name.out" 2>&1
+	OUT_SECS=$(($(date +%s) - start))
 	verdict=$(jq_py "$json" 'd["verdict"]' 2>/dev/null || echo none)
-	OUTCOME_TABLE+=("$(printf '%-8s exit %-3s verdict %-5s %s' "$name" "$rc" "$verdict" \
-		"$(jq_py "$json" '(d["smoke"]["binaries"] or [{"reason": "-"}])[0]["reason"]' 2>/dev/null | cut -c1-90)")")
-	check "outcome $name: verify exits $want_rc, JSON verdict $want_verdict (got $rc, $verdict; $(($(date +%s) - start)) s)" \
+	OUTCOME_TABLE+=("$(printf '%-28s exit %-3s verdict %-5s %3s s  %s' "$name" "$rc" "$verdict" "$OUT_SECS" \
+		"$(jq_py "$json" '((d["smoke"]["binaries"] or [{"reason": d["running"]["advice"]}])[0]["reason"])' 2>/dev/null | cut -c1-100)")")
+	check "outcome $name: verify exits $want_rc, JSON verdict $want_verdict (got $rc, $verdict; $OUT_SECS s)" \
 		both [ "$rc" -eq "$want_rc" ] -- [ "$verdict" = "$want_verdict" ]
 	check "outcome $name: JSON validates against the shipped schema" schema_valid "$json"
-	check "outcome $name: JUnit validates and its counts agree (junitparser)" junit_consistent "$xml"
+	check "outcome $name: JUnit validates, junitparser's counts agree, each subtest once" \
+		junit_consistent "$xml" "$json"
 	check "outcome $name: $pycheck" \
 		"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); b=(d["smoke"]["binaries"] or [None])[0]; assert eval(sys.argv[2])' \
 		"$json" "$pycheck"
 }
 
+# stall_start DIR / stall_stop - fuse-stall mounted on DIR (a read of a file
+# there never returns, even after SIGKILL), and its end (which ends the
+# stuck reads: the connection is aborted).
+STALL_PID=
+stall_start() {
+	mkdir -p "$1"
+	"$WORK/build/fuse-stall" "$1" >"$WORK/fuse-stall.log" 2>&1 &
+	STALL_PID=$!
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		grep -q " $1 fuse.xe-smoke-stall " /proc/mounts && return 0
+		kill -0 "$STALL_PID" 2>/dev/null || break
+		sleep 0.5
+	done
+	stall_stop "$1"
+	return 1
+}
+
+stall_stop() {
+	[ -z "$STALL_PID" ] || kill "$STALL_PID" 2>/dev/null || true
+	[ -z "$STALL_PID" ] || wait "$STALL_PID" 2>/dev/null || true
+	STALL_PID=
+	umount -l "$1" 2>/dev/null || true
+}
+
+# pid_state PID - the state letter of PID (D: uninterruptible), or gone.
+pid_state() {
+	if [ -r "/proc/$1/stat" ]; then
+		sed 's/.*) \([A-Z]\).*/\1/' "/proc/$1/stat"
+	else
+		echo gone
+	fi
+}
+
+# outcomes_common LABEL - the outcomes a stand-in test has, through the
+# installed verify of OUT_ROOT (a DKMS or a prebuilt-module root).
+outcomes_common() {
+	local l=$1 tdir=$WORK/outcome-tests
+
+	# The exit-0 path: every check passes and subtests really passed.
+	outcome "$l:pass" 0 pass 'b["exit_status"] == 0 and b["verdict"] == "pass" and d["summary"]["failed"] == 0 and d["version"] == "'"$META_VERSION"'" and [r["result"] for r in d["smoke"]["results"]] == ["pass", "pass"] and d["running"]["loaded"] == "ours"' \
+		--tests-dir "$tdir"
+	outcome "$l:skip" 77 skip 'b["exit_status"] == 77 and b["verdict"] == "skip" and d["summary"]["failed"] == 0 and {r["result"] for r in d["smoke"]["results"]} == {"skip"}' \
+		--tests-dir "$tdir"
+	# Our xe loaded, the export probe answers EINVAL: a failure, not a pass
+	# (the binary of old ignores XE_VM_EXPORT_REQUIRE: verify reads its
+	# output), nor a skip.
+	outcome "$l:unsupported" 1 fail 'b["exit_status"] == 0 and "does not support VM export" in b["reason"] and "EINVAL" in b["reason"] and [r["result"] for r in d["smoke"]["results"]] == ["pass", "skip"] and d["summary"]["failed"] == 1 and [c["name"] for c in d["checks"] if c["status"] == "fail"] == ["xe_vm_export"]' \
+		--tests-dir "$tdir"
+	# The smoke test as it is now: verify tells it our xe is loaded
+	# (XE_VM_EXPORT_REQUIRE=1) and feature-detect fails.
+	outcome "$l:unsupported-require" 1 fail 'b["exit_status"] == 98 and "does not support VM export" in b["reason"] and [r["result"] for r in d["smoke"]["results"]] == ["fail", "skip"] and d["summary"]["failed"] == 1' \
+		--tests-dir "$tdir"
+	# A test that ignores SIGTERM: SIGKILL ends it after the grace time.
+	outcome "$l:hang" 1 fail 'b["timed_out"] is True and "timed out after 2 s" in b["reason"] and b["left_behind_pid"] is None and b["signal"] == "SIGKILL" and d["smoke"]["results"][0]["result"] == "timeout" and d["smoke"]["timeout"] == 2 and d["summary"]["failed"] == 1' \
+		--tests-dir "$tdir" --timeout 2
+	check "outcome $l:hang: the test got at most timeout + 10 s, verify returned ($OUT_SECS s in all)" \
+		both [ "$(jq_py "$WORK/outcome-$l:hang.json" 'd["smoke"]["binaries"][0]["time"]')" -le 12 ] -- \
+		[ "$OUT_SECS" -le 30 ]
+}
+
 test_verify_outcomes() {
-	local src=$1 tdir=$WORK/outcome-tests
+	local src=$1 tdir=$WORK/outcome-tests stuck prebuilt kdeb
 
 	build_debs || { fail "make deb failed: the installed verify cannot be tested"; return 0; }
 	IROOT=$(installed_root "$src")
+	OUT_ROOT=$IROOT
 	VERIFY_INSTALLED=$IROOT/usr/sbin/xe-vm-export-verify
 	SCHEMA_INSTALLED=$IROOT/usr/share/xe-vm-export/xe-vm-export-verify.schema.json
-	K_OURS=$(test_kernels 2 | cut -d" " -f1)
+	read -r K_OURS K_SKIP <<<"$(test_kernels 2)"
 	check "installed: verify, its schema, the test and test-list.txt (igt_runner's layout)" \
 		both [ -x "$VERIFY_INSTALLED" ] -- [ -f "$SCHEMA_INSTALLED" ] -- \
 		[ -x "$IROOT/usr/libexec/xe-vm-export/tests/xe_vm_export" ] -- \
 		grep -qx xe_vm_export "$IROOT/usr/libexec/xe-vm-export/tests/test-list.txt" -- \
 		cmp -s "$SCHEMA" "$SCHEMA_INSTALLED"
+	check "verify, its man page and schema come with xe-vm-export-tools; -dkms depends on it" \
+		both grep -qx './usr/sbin/xe-vm-export-verify' <(dpkg-deb -c "$TOP"/dist/xe-vm-export-tools_"$META_VERSION"-*_all.deb | awk '{ print $6 }') -- \
+		grep -qx './usr/share/man/man8/xe-vm-export-verify.8.gz' <(dpkg-deb -c "$TOP"/dist/xe-vm-export-tools_"$META_VERSION"-*_all.deb | awk '{ print $6 }') -- \
+		not grep -q 'xe-vm-export-verify' <(dpkg-deb -c "$TOP"/dist/xe-vm-export-dkms_"$META_VERSION"-*_all.deb) -- \
+		grep -q 'xe-vm-export-tools (= ' <(dpkg-deb -f "$TOP"/dist/xe-vm-export-dkms_"$META_VERSION"-*_all.deb Depends)
 	check "installed verify --version says $META_VERSION" \
 		grep -qx "xe-vm-export-verify (xe-vm-export) $META_VERSION" <("$VERIFY_INSTALLED" --version)
 	check "the packaging left the source tree's verify as it was" \
-		both grep -q '^VERSION="@VERSION@"$' "$VERIFY" -- \
+		both grep -q '^VERSION = "@VERSION@"$' "$VERIFY" -- \
 		grep -qx "xe-vm-export-verify (xe-vm-export) $META_VERSION" <("$VERIFY" --version)
 	fake_sysfs "$WORK/sysfs-dev" "$IROOT" "$K_OURS"
 	mkdir -p "$tdir"
 	cp "$OUTCOME" "$tdir/xe_vm_export"
 
-	# The exit-0 path: every check passes and subtests really passed.
-	outcome pass 0 pass 'b["exit_status"] == 0 and b["verdict"] == "pass" and d["summary"]["failed"] == 0 and d["version"] == "'"$META_VERSION"'" and [r["result"] for r in d["smoke"]["results"]] == ["pass", "pass"]' \
+	log "--- the DKMS root"
+	outcomes_common dkms
+	outcome dkms:fail 1 fail 'b["exit_status"] == 98 and "1 subtest(s) failed" in b["reason"] and "Failed assertion" in b["stderr_tail"] and [r["result"] for r in d["smoke"]["results"]] == ["pass", "fail"] and d["summary"]["failed"] == 1' \
 		--tests-dir "$tdir"
-	outcome fail 1 fail 'b["exit_status"] == 98 and "1 subtest(s) failed" in b["reason"] and "Failed assertion" in b["stderr_tail"] and [r["result"] for r in d["smoke"]["results"]] == ["pass", "fail"]' \
+	# A crash with bytes that are no UTF-8 and control characters in its
+	# output: the reports still parse; the bytes come out as U+FFFD.
+	outcome dkms:crash 1 fail 'b["signal"] == "SIGSEGV" and b["exit_status"] == 139 and "killed by signal SIGSEGV" in b["reason"] and "about to write through NULL" in b["reason"] and "\ufffd" in b["stderr_tail"] and not any(ord(c) < 32 for c in b["stderr_tail"]) and d["smoke"]["results"] == [{"test": "xe_vm_export", "subtest": "first", "result": "crash", "time": 0}] and d["summary"]["failed"] == 1' \
 		--tests-dir "$tdir"
-	outcome crash 1 fail 'b["signal"] == "SIGSEGV" and b["exit_status"] == 139 and "killed by signal SIGSEGV" in b["reason"] and "about to write through NULL" in b["reason"] and d["smoke"]["results"] == [{"test": "xe_vm_export", "subtest": "first", "result": "crash", "time": 0}]' \
+	check "outcome dkms:crash: the JUnit is well-formed XML with the U+FFFD (xmllint)" \
+		both xmllint --noout "$WORK/outcome-dkms:crash.xml" -- grep -q $'\xef\xbf\xbd' "$WORK/outcome-dkms:crash.xml"
+	outcome dkms:silent 1 fail 'b["exit_status"] == 0 and "no subtest result" in b["reason"] and d["smoke"]["results"] == []' \
 		--tests-dir "$tdir"
-	outcome hang 1 fail 'b["timed_out"] is True and "timed out after 2 s" in b["reason"] and d["smoke"]["results"][0]["result"] == "timeout" and d["smoke"]["timeout"] == 2' \
-		--tests-dir "$tdir" --timeout 2
-	outcome silent 1 fail 'b["exit_status"] == 0 and "no subtest result" in b["reason"] and d["smoke"]["results"] == []' \
+	outcome dkms:liar 1 fail 'b["exit_status"] == 1 and b["reason"].startswith("exit status 1")' \
 		--tests-dir "$tdir"
-	outcome liar 1 fail 'b["exit_status"] == 1 and b["reason"].startswith("exit status 1")' \
+	check "outcome dkms:skip: the summary line says nothing was tested" \
+		grep -q 'every subtest skipped (2): nothing tested here' "$WORK/outcome-dkms:skip.out"
+	# A test stuck in an uninterruptible sleep (a FUSE read that is never
+	# answered): verify reports the timeout, leaves it behind and returns
+	# within its limit (timeout + 5 s after SIGTERM + 5 s after SIGKILL).
+	stuck=$WORK/stall
+	if stall_start "$stuck"; then
+		export XE_SMOKE_STUCK_PATH=$stuck/file
+		OUT_STANDIN=stuck outcome dkms:stuck-in-D 1 fail 'b["timed_out"] is True and b["left_behind_pid"] and "had not ended 5 s after SIGKILL" in b["reason"] and "left behind" in b["reason"] and "(state D)" in b["reason"] and d["smoke"]["results"][0]["result"] == "timeout"' \
+			--tests-dir "$tdir" --timeout 2
+		check "outcome dkms:stuck-in-D: the test got at most timeout + 10 s, verify returned ($OUT_SECS s in all)" \
+			both [ "$(jq_py "$WORK/outcome-dkms:stuck-in-D.json" 'd["smoke"]["binaries"][0]["time"]')" -le 12 ] -- \
+			[ "$OUT_SECS" -le 30 ]
+		LEFT=$(jq_py "$WORK/outcome-dkms:stuck-in-D.json" 'd["smoke"]["binaries"][0]["left_behind_pid"]' 2>/dev/null || echo none)
+		check "outcome dkms:stuck-in-D: the test left behind (pid $LEFT) is in state D after verify" \
+			[ "$(pid_state "$LEFT")" = D ]
+		unset XE_SMOKE_STUCK_PATH
+		stall_stop "$stuck"
+		sleep 1
+		check "outcome dkms:stuck-in-D: it ends once its FUSE daemon is gone" [ "$(pid_state "$LEFT")" = gone ]
+	else
+		skip "a test stuck in state D" "fuse-stall could not mount on $stuck: $(tail -n1 "$WORK/fuse-stall.log")"
+	fi
+	# The in-tree xe is loaded on a device, on a kernel ours skips: a skip
+	# that names the loaded module.
+	fake_sysfs_intree "$WORK/sysfs-intree" "$IROOT" "$K_SKIP"
+	OUT_SYSFS=$WORK/sysfs-intree OUT_KERNEL=$K_SKIP outcome dkms:in-tree-loaded 77 skip 'd["running"]["loaded"] == "not-ours" and d["running"]["status"] == "skip" and "the in-tree one" in d["running"]["advice"] and d["running"]["loaded_path"] == "/lib/modules/'"$K_SKIP"'/kernel/drivers/gpu/drm/xe/xe.ko.xz" and d["running"]["loaded_path"] in d["running"]["advice"] and d["smoke"]["status"] == "skip" and "the loaded xe is not ours" in d["smoke"]["reason"] and d["smoke"]["binaries"] == []' \
 		--tests-dir "$tdir"
-	outcome skip 77 skip 'b["exit_status"] == 77 and b["verdict"] == "skip" and d["summary"]["failed"] == 0 and {r["result"] for r in d["smoke"]["results"]} == {"skip"}' \
-		--tests-dir "$tdir"
-	check "outcome skip: the summary line says nothing was tested" \
-		grep -q 'every subtest skipped (2): nothing tested here' "$WORK/outcome-skip.out"
 	# The installed test itself: the fake device is no xe node, so every
 	# subtest skips for real.
-	outcome installed-test 77 skip 'b["exit_status"] == 77 and len(d["smoke"]["results"]) == 17 and {r["result"] for r in d["smoke"]["results"]} == {"skip"} and b["command"].endswith("/usr/libexec/xe-vm-export/tests/xe_vm_export --device drm:/dev/dri/renderD128")'
+	outcome dkms:installed-test 77 skip 'b["exit_status"] == 77 and len(d["smoke"]["results"]) == 17 and {r["result"] for r in d["smoke"]["results"]} == {"skip"} and b["command"].endswith("/usr/libexec/xe-vm-export/tests/xe_vm_export --device drm:/dev/dri/renderD128")'
 	# A test binary the loader cannot start (its library is gone).
 	cp "$WORK/build/outcome-nolib" "$tdir/xe_vm_export"
-	outcome missing-lib 1 fail 'b["exit_status"] == 127 and "libxesmokegone.so" in b["stderr_tail"]' \
+	outcome dkms:missing-lib 1 fail 'b["exit_status"] == 127 and "libxesmokegone.so" in b["stderr_tail"]' \
 		--tests-dir "$tdir"
+	cp "$OUTCOME" "$tdir/xe_vm_export"
+
+	log "--- the prebuilt-module root"
+	read -r prebuilt kdeb <<<"$(prebuilt_root "$src" "$K_OURS")"
+	check "the module package depends on xe-vm-export-tools" \
+		grep -q "xe-vm-export-tools (>= $META_VERSION)" <(dpkg-deb -f "$kdeb" Depends)
+	OUT_ROOT=$prebuilt
+	outcomes_common prebuilt
+	check "prebuilt root: verify says flavour prebuilt, $K_OURS installed ours, $K_SKIP skipped (no module package)" \
+		"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); k={x["kernel"]: x for x in d["kernels"]}; assert d["flavour"] == "prebuilt" and (k[sys.argv[2]]["state"], k[sys.argv[2]]["module"]) == ("installed", "ours") and k[sys.argv[2]]["module_path"].endswith("/updates/xe-vm-export/xe.ko.xz") and k[sys.argv[3]]["state"] == "skipped" and d["package_version"] == sys.argv[4]' \
+		"$WORK/outcome-prebuilt:pass.json" "$K_OURS" "$K_SKIP" "$META_VERSION"
+	OUT_ROOT=$IROOT
 	log "verify outcomes (installed command):"
 	printf '  %s\n' "${OUTCOME_TABLE[@]}" | tee "$WORK/outcomes.txt"
 }

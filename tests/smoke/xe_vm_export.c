@@ -32,7 +32,13 @@
  * Each subtest creates its own VM and closes what it opened, so subtests do
  * not depend on each other's order. A machine without an xe device skips
  * every subtest; a kernel whose xe lacks VM export passes feature-detect and
- * skips the rest.
+ * skips the rest, unless XE_VM_EXPORT_REQUIRE=1 says that the loaded xe is
+ * xe-vm-export's (xe-vm-export-verify sets it when it knows): then
+ * feature-detect fails, since VM export should be there.
+ *
+ * The kernel log markers go to /dev/kmsg when it is a character device,
+ * opened for writing only (never created or truncated), or to the existing
+ * file $XE_VM_EXPORT_KMSG (appended to).
  */
 
 #include <errno.h>
@@ -97,6 +103,17 @@ static struct {
 	int probe_errno;	/* errno of the all-zero export probe */
 	char aux_node[256];	/* sample consumer's misc device, or empty */
 } fixture = { .fd = -1 };
+
+/*
+ * export_required() - XE_VM_EXPORT_REQUIRE=1: the caller knows the loaded xe
+ * is xe-vm-export's, so a missing VM export is a failure, not a skip.
+ */
+static bool export_required(void)
+{
+	const char *env = getenv("XE_VM_EXPORT_REQUIRE");
+
+	return env && !strcmp(env, "1");
+}
 
 /* Per-subtest bookkeeping: the jump out of a failed check, open fds. */
 static jmp_buf subtest_jmp;
@@ -395,7 +412,8 @@ static void test_bad_fd(void) { test_bad_field(poison_fd); }
 
 /*
  * destroy-while-exported: an export fd vetoes nothing: VM_DESTROY of an
- * exported VM succeeds, and the VM can no longer be exported.
+ * exported VM succeeds, and the VM can no longer be exported (ENOENT), while
+ * the old export fd is still open.
  */
 static void test_destroy_while_exported(void)
 {
@@ -403,8 +421,10 @@ static void test_destroy_while_exported(void)
 	uint32_t vm = xe_vm_create(fd);
 	int efd = xe_vm_export(fd, vm);
 	int err = __xe_vm_destroy(fd, vm);
+	struct drm_xe_vm_export args = { .vm_id = vm };
 
 	fail_if(err, "destroy of exported vm: got %s, want success", strerror(-err));
+	expect_export_err(fd, &args, -ENOENT);
 	untrack_close(efd);
 }
 
@@ -472,6 +492,8 @@ static void test_feature_detect(void)
 		strerror(-first), strerror(-second));
 	printf("VM export %s by this kernel's xe\n",
 	       first == -ENOENT ? "supported" : "not supported");
+	fail_if(first == -EINVAL && export_required(),
+		"VM export required (XE_VM_EXPORT_REQUIRE=1: the loaded xe is xe-vm-export's), but the probe answered EINVAL");
 	if (first == -EINVAL)
 		return;
 
@@ -507,12 +529,32 @@ static int __aux_import(int aux_fd, int efd, struct aux_report *out)
 	}
 	return err;
 }
+
+/* __aux_state() - the state of @aux_fd's import (XE_VM_EXPORT_AUX_STATE_*). */
+static int __aux_state(int aux_fd, uint32_t *asid)
+{
+	struct xe_vm_export_aux_state st = { 0 };
+	int err = __ioctl(aux_fd, XE_VM_EXPORT_AUX_IOCTL_STATE, &st);
+
+	fail_if(err, "aux state: %s", strerror(-err));
+	if (asid)
+		*asid = st.asid;
+	return st.state;
+}
 #else
 static int __aux_import(int aux_fd, int efd, struct aux_report *out)
 {
 	(void)aux_fd; (void)efd; (void)out;
 	skip_test("built without the sample consumer's UAPI header");
 }
+
+static int __aux_state(int aux_fd, uint32_t *asid)
+{
+	(void)aux_fd; (void)asid;
+	skip_test("built without the sample consumer's UAPI header");
+}
+#define XE_VM_EXPORT_AUX_STATE_LIVE	1
+#define XE_VM_EXPORT_AUX_STATE_REVOKED	2
 #endif
 
 static int aux_open(void)
@@ -551,7 +593,9 @@ static void test_aux_import(void)
 
 /*
  * aux-destroy-while-registered: VM_DESTROY of a VM registered by the aux
- * driver revokes the aux driver's import and succeeds.
+ * driver succeeds and revokes the aux driver's import before it returns:
+ * the sample consumer's device reports its import revoked and no ASID in
+ * use any more.
  */
 static void test_aux_destroy_while_registered(void)
 {
@@ -559,12 +603,23 @@ static void test_aux_destroy_while_registered(void)
 	uint32_t vm = xe_vm_create(fd);
 	int efd = xe_vm_export(fd, vm);
 	int afd = aux_open();
-	int err = __aux_import(afd, efd, NULL);
+	struct aux_report rep = { 0 };
+	int err = __aux_import(afd, efd, &rep);
+	uint32_t asid;
+	int state;
 
 	fail_if(err, "aux import: %s", strerror(-err));
+	state = __aux_state(afd, &asid);
+	fail_if(state != XE_VM_EXPORT_AUX_STATE_LIVE || asid != rep.asid,
+		"aux import before destroy: state %d asid %u, want live (%d) asid %u",
+		state, asid, XE_VM_EXPORT_AUX_STATE_LIVE, rep.asid);
 	untrack_close(efd);
 	err = __xe_vm_destroy(fd, vm);
 	fail_if(err, "destroy of registered vm: got %s, want success", strerror(-err));
+	state = __aux_state(afd, &asid);
+	fail_if(state != XE_VM_EXPORT_AUX_STATE_REVOKED || asid,
+		"aux import after destroy: state %d asid %u, want revoked (%d) asid 0",
+		state, asid, XE_VM_EXPORT_AUX_STATE_REVOKED);
 	untrack_close(afd);
 }
 
@@ -673,22 +728,37 @@ struct subtest {
 	int line;		/* of the table entry, for --describe */
 };
 
-/* kmsg() - one IGT marker in the kernel log, when it is writable. */
+/*
+ * kmsg() - one IGT marker in the kernel log, when it is writable: one
+ * write() per record, as /dev/kmsg takes it. Nothing is ever created or
+ * truncated: /dev/kmsg is used only when it is a character device (in a
+ * container it may be missing, or a plain file), and the test's log file
+ * $XE_VM_EXPORT_KMSG only when it exists (appended to).
+ */
 static void __attribute__((format(printf, 1, 2))) kmsg(const char *fmt, ...)
 {
-	const char *path = getenv("XE_VM_EXPORT_KMSG");
+	const char *env = getenv("XE_VM_EXPORT_KMSG");
+	const char *path = env && *env ? env : "/dev/kmsg";
+	char line[512];
+	struct stat st;
 	va_list ap;
-	FILE *f;
+	int fd, n;
 
-	/* The test's log file is appended to; /dev/kmsg is never created. */
-	f = path && *path ? fopen(path, "a") : fopen("/dev/kmsg", "w");
-	if (!f)
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
 		return;
-	fprintf(f, "<6>[IGT] %s: ", progname);
+	if (fstat(fd, &st) || (path != env && !S_ISCHR(st.st_mode))) {
+		close(fd);
+		return;
+	}
+	n = snprintf(line, sizeof(line), "<6>[IGT] %s: ", progname);
 	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
+	vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	va_end(ap);
-	fclose(f);
+	if (write(fd, line, strlen(line)) < 0) {
+		/* A log marker that cannot be written is not the test's result. */
+	}
+	close(fd);
 }
 
 static const struct subtest subtests[] = {

@@ -29,6 +29,7 @@ struct aux_file {
 	struct xe_vm_import *imp;	/* registered import, or NULL */
 	u32 asid;			/* the ASID the "hardware" uses, or 0 */
 	bool closing;			/* release runs: no new put_work */
+	bool revoked;			/* xe revoked the last import */
 	struct work_struct put_work;	/* releases a revoked import */
 };
 
@@ -64,6 +65,7 @@ static void aux_revoke(struct xe_vm_import *imp, void *priv)
 	dev_info(xe_vm_import_device(imp), "xe_vm_export_aux: VM revoked, stopped using asid %u\n",
 		 af->asid);
 	af->asid = 0;
+	af->revoked = true;
 	if (!af->closing)
 		schedule_work(&af->put_work);
 	mutex_unlock(&af->lock);
@@ -142,10 +144,27 @@ static int aux_import(struct aux_file *af, struct xe_vm_export_aux_import *args)
 	args->va_bits = xe_vm_import_va_bits(imp);
 	af->imp = imp;
 	af->asid = args->asid;
+	af->revoked = false;
 
 	dev_dbg(xe_vm_import_device(imp), "xe_vm_export_aux: imported asid %u, %u VA bits, flags %#x\n",
 		args->asid, args->va_bits, args->flags);
 	return 0;
+}
+
+/* What a test sees of the file's import: live, revoked, or none yet. */
+static long aux_state(struct aux_file *af, void __user *uargs)
+{
+	struct xe_vm_export_aux_state st = {};
+
+	mutex_lock(&af->lock);
+	if (af->revoked || (af->imp && xe_vm_import_is_closed(af->imp)))
+		st.state = XE_VM_EXPORT_AUX_STATE_REVOKED;
+	else if (af->imp)
+		st.state = XE_VM_EXPORT_AUX_STATE_LIVE;
+	st.asid = af->asid;
+	mutex_unlock(&af->lock);
+
+	return copy_to_user(uargs, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
 static long aux_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -155,6 +174,8 @@ static long aux_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct xe_vm_export_aux_import args;
 	int err;
 
+	if (cmd == XE_VM_EXPORT_AUX_IOCTL_STATE)
+		return aux_state(af, uargs);
 	if (cmd != XE_VM_EXPORT_AUX_IOCTL_IMPORT)
 		return -ENOTTY;
 	if (copy_from_user(&args, uargs, sizeof(args)))

@@ -18,7 +18,8 @@
  * to program its side of the shared address space. The registration and the
  * import last until the ``/dev/xe_vm_export_aux`` file is closed or xe
  * revokes them (the VM is destroyed or closed, the GPU unbound or wedged).
- * One import per open file at a time.
+ * One import per open file at a time. %XE_VM_EXPORT_AUX_IOCTL_STATE tells
+ * whether the file's import is live or was revoked, as a test observes it.
  */
 
 /**
@@ -44,5 +45,27 @@ struct xe_vm_export_aux_import {
  */
 #define XE_VM_EXPORT_AUX_IOCTL_IMPORT \
 	_IOWR('X', 0x5e, struct xe_vm_export_aux_import)
+
+/* No import on this file yet. */
+#define XE_VM_EXPORT_AUX_STATE_NONE	0
+/* The import is registered and its VM alive. */
+#define XE_VM_EXPORT_AUX_STATE_LIVE	1
+/* xe revoked the import (or its VM is closed): its ASID is no longer used. */
+#define XE_VM_EXPORT_AUX_STATE_REVOKED	2
+
+/**
+ * struct xe_vm_export_aux_state - Argument of %XE_VM_EXPORT_AUX_IOCTL_STATE
+ */
+struct xe_vm_export_aux_state {
+	/** @state: out, XE_VM_EXPORT_AUX_STATE_* of this file's last import */
+	__u32 state;
+	/** @asid: out, the ASID the "hardware" uses now, 0 when none */
+	__u32 asid;
+	/** @reserved: out, zero */
+	__u64 reserved;
+};
+
+#define XE_VM_EXPORT_AUX_IOCTL_STATE \
+	_IOR('X', 0x5f, struct xe_vm_export_aux_state)
 
 #endif /* _UAPI_XE_VM_EXPORT_AUX_H_ */
