@@ -493,6 +493,19 @@ stall_stop() {
 	umount -l "$1" 2>/dev/null || true
 }
 
+# pid_ended PID - PID has exited (a zombie, or reaped) within 10 s.
+pid_ended() {
+	local i
+
+	for i in $(seq 20); do
+		case "$(pid_state "$1")" in
+		Z | gone) return 0 ;;
+		esac
+		[ "$i" -eq 20 ] || sleep 0.5
+	done
+	return 1
+}
+
 # pid_state PID - the state letter of PID (D: uninterruptible), or gone.
 pid_state() {
 	if [ -r "/proc/$1/stat" ]; then
@@ -589,8 +602,8 @@ test_verify_outcomes() {
 			[ "$(pid_state "$LEFT")" = D ]
 		unset XE_SMOKE_STUCK_PATH
 		stall_stop "$stuck"
-		sleep 1
-		check "outcome dkms:stuck-in-D: it ends once its FUSE daemon is gone" [ "$(pid_state "$LEFT")" = gone ]
+		check "outcome dkms:stuck-in-D: it ends once its FUSE daemon is gone (exited: zombie or reaped)" \
+			pid_ended "$LEFT"
 	else
 		skip "a test stuck in state D" "fuse-stall could not mount on $stuck: $(tail -n1 "$WORK/fuse-stall.log")"
 	fi
@@ -709,7 +722,7 @@ test_autopkgtest_runner() {
 		-printf '%T@ %p\n' 2>/dev/null | sort -n | tail -n1 | cut -d' ' -f2- || true)
 	dsc=$(find "$TOP/build/pkg/deb" -maxdepth 1 -name '*.dsc' 2>/dev/null | head -n1 || true)
 	# debian/tests/control depends on @: every binary package of the source.
-	for p in dkms dev tests aux-dkms; do
+	for p in dkms dev tools tests aux-dkms; do
 		debs+=("$(find "$TOP/dist" -maxdepth 1 -name "xe-vm-export-${p}_*.deb" 2>/dev/null |
 			sort -V | tail -n1 || true)")
 	done

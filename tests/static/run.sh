@@ -3,8 +3,8 @@
 # shell's checkers. Kernel C and the hook patches: checkpatch.pl --strict of
 # the target kernel's own source; scripts/kernel-doc -none -Wall on every
 # kernel-doc comment; sparse and W=1 on the project's objects in the
-# prepared build tree. Shell: shellcheck. UAPI: the header compiles
-# standalone as C and C++.
+# prepared build tree. Shell: shellcheck. Python: py_compile, standard
+# library only. UAPI: the header compiles standalone as C and C++.
 set -euo pipefail
 
 TEST_NAME=check-static
@@ -121,6 +121,28 @@ check_sparse_w1() {
 	sparse_w1 "" "$KVER" "$work" "$TOP/build/static/sparse-w1.log"
 }
 
+# check_python - every Python program of the project (a python3 shebang)
+# compiles, and imports nothing but the standard library (xe-vm-export-verify
+# runs on every host without extra packages).
+check_python() {
+	local f
+
+	while read -r f; do
+		head -n1 "$TOP/$f" | grep -qE '^#!.*python3' || continue
+		check "python3 py_compile $f" /usr/bin/python3 -c \
+			'import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)' \
+			"$TOP/$f" "$TEST_CACHE/static-pyc"
+		check "python3 $f: standard library only" /usr/bin/python3 - "$TOP/$f" <<-'PY'
+			import ast, sys
+			tree = ast.parse(open(sys.argv[1]).read())
+			names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+			names |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+			bad = sorted(m for m in names if m not in sys.stdlib_module_names)
+			assert not bad, bad
+		PY
+	done < <(git -C "$TOP" ls-files)
+}
+
 check_uapi_header() {
 	local t
 
@@ -132,6 +154,7 @@ check_uapi_header() {
 
 main() {
 	check_shellcheck
+	check_python
 	check_uapi_header
 	check_checkpatch
 	check_kernel_doc
