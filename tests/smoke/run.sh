@@ -346,7 +346,7 @@ installed_root() {
 # DKMS tree, no /usr/src, no updates/dkms), with a module package made by
 # build-kmod-deb.sh from SRC's ours module of KVER, and the -tools and
 # -tests packages, unpacked; depmod run. Prints the root, then the module
-# package.
+# package. Unsigned (SIGN=none): the stand-in module has no signature.
 prebuilt_root() {
 	local src=$1 kver=$2 dst=$WORK/prebuilt-root k=$WORK/kmod deb
 
@@ -355,7 +355,7 @@ prebuilt_root() {
 	rm -rf "$dst/var/lib/dkms" "$dst/usr/src" "$dst/lib/modules/$kver/updates/dkms"
 	mkdir -p "$k"
 	xz -dc "$src/lib/modules/$kver/updates/dkms/xe.ko.xz" >"$k/xe.ko"
-	deb=$(KERNEL_SOURCE="linux-6.12 $(modinfo -F xe_vm_export_base "$k/xe.ko" | cut -d' ' -f2)" \
+	deb=$(SIGN=none KERNEL_SOURCE="linux-6.12 $(modinfo -F xe_vm_export_base "$k/xe.ko" | cut -d' ' -f2)" \
 		"$TOP/debian/pkgtools/build-kmod-deb.sh" "$kver" "$k/xe.ko" "$k/dist" 2>"$k/build.log") ||
 		die "build-kmod-deb.sh $kver failed: $(tail -n 5 "$k/build.log")"
 	dpkg-deb -x "$deb" "$dst"
