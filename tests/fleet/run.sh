@@ -224,14 +224,15 @@ old_abi_packages() {
 	check "A's metapackage sorts below B's: apt upgrades it" \
 		dpkg --compare-versions "$(field "$meta" Version)" lt "$V"
 	cp "$WORK/dist-old/$NAME-modules-${KVER_OLD}"_*.deb "$WORK/dist/"
-	cp "$WORK/dist/$NAME-tools"_*.deb "$WORK/dist-old/"
+	cp "$WORK/dist/$NAME-tools"[_-]* "$WORK/dist-old/"
 }
 
-# tools_deb - $NAME-tools (xe-vm-export-verify), which the module packages
-# depend on, from make deb: published beside them.
-tools_deb() {
-	run_logged "$LOGS/make-deb.log" "make deb (for $NAME-tools)" nice make -C "$TOP" deb
-	cp "$TOP/dist/$NAME-tools_$VERSION-"*_all.deb "$WORK/dist/"
+# tools_packages - $NAME-tools (xe-vm-export-verify), which the module
+# packages depend on, from make deb and make rpm: published beside them.
+tools_packages() {
+	run_logged "$LOGS/make-deb.log" "make deb rpm (for $NAME-tools)" nice make -C "$TOP" deb rpm
+	cp "$TOP/dist/$NAME-tools_$VERSION-"*_all.deb "$TOP/dist/$NAME-tools-$VERSION-"*.noarch.rpm \
+		"$WORK/dist/"
 }
 
 # --- 3. signing -------------------------------------------------------------
@@ -473,7 +474,7 @@ main() {
 		build_module "$KVER_OLD"
 	fi
 	check_debs
-	tools_deb
+	tools_packages
 	V=$(field "$(ls "$WORK/dist/$NAME-modules-amd64"_*.deb)" Version)
 	export V
 	[ -z "$KVER_OLD" ] || old_abi_packages
