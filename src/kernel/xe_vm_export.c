@@ -6,9 +6,12 @@
 #include "xe_vm_export.h"
 
 #include <linux/anon_inodes.h>
+#include <linux/completion.h>
 #include <linux/debugfs.h>
+#include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/pid.h>
 #include <linux/sched/mm.h>
@@ -21,8 +24,6 @@
 #include <drm/drm_file.h>
 #include <drm/drm_managed.h>
 #include <drm/drm_print.h>
-#include <kunit/static_stub.h>
-#include <kunit/visibility.h>
 #include <drm/xe_vm_export.h>
 #include <uapi/drm/xe_vm_export_drm.h>
 
@@ -32,43 +33,96 @@
 #include "xe_vm_export_trace.h"
 #include "xe_vm_export_types.h"
 
-#if IS_ENABLED(CONFIG_DRM_XE_KUNIT_TEST)
-#include "tests/xe_vm_export_test.h"
-#endif
-
 /**
  * DOC: VM export
  *
  * &DRM_IOCTL_XE_VM_EXPORT wraps a VM into an anonymous file whose private
- * data, a &struct xe_vm_export, owns a reference to the VM. The file is the
- * identity of the export: imports find the export through the file, never
- * through a file descriptor number. A VM has at most one live export,
- * recorded in &xe_vm_export_state.export, which the file's release clears.
+ * data is a &struct xe_vm_export. The file is the identity of the export:
+ * imports find the export through the file, never through a file descriptor
+ * number. A VM has at most one published export, recorded in
+ * &xe_vm_export_state.export.
  *
- * References: the DRM file's VM table, each export and each import hold one
- * VM reference each, so the VM structure is freed once, after the last of
- * them is dropped, in any order. Exports and imports also hold a reference
- * to the DRM device, which a VM does not, so that an import kept after
- * unbind still finds its device when it is put. None of them keeps the VM's address space:
- * an export file never blocks &DRM_IOCTL_XE_VM_DESTROY.
+ * References: the DRM file's VM table, each attached export and each import
+ * hold one VM reference each, so the VM structure is freed once, after the
+ * last of them is dropped, in any order. An export is attached to its VM
+ * from the ioctl until the first of: its file's release, the VM's close
+ * (VM_DESTROY, DRM file close), or its replacement by a new export of the
+ * owner (see below). Detaching drops the export's VM reference, so an export
+ * file that outlives its VM (a copy in a fork child, in an SCM_RIGHTS
+ * message or taken with pidfd_getfd()) keeps nothing of xe allocated but the
+ * module (the file's owner), and imports through it fail with -ENOENT.
+ *
+ * Device lifetime: a VM never holds its DRM device, and xe frees a VM from a
+ * work item (xe_vm_free() queues vm_destroy_work_func()) that still uses the
+ * device (its TTM device, its runtime PM). A VM that is exported once
+ * therefore takes one reference to its DRM device, dropped by
+ * xe_vm_export_vm_free(), which xe calls last in that work item, after its
+ * last use of the device. Exports and imports hold no device reference of
+ * their own: holding the VM keeps the device. Whatever the order in which
+ * unbind, the DRM file's close, the export file's release and the
+ * importer's put come, the device outlives the VM's teardown.
+ *
+ * Re-export: a second export of a VM fails with -EEXIST while the published
+ * export's file is in the caller's file descriptor table. When it is not,
+ * the caller (the owner, which has the VM in its DRM file) has let go of
+ * that file and whoever still holds it cannot import through it anyway (a
+ * different process): the old export is detached and the new one published.
  *
  * Revocation: xe calls xe_vm_export_vm_close() first thing when it closes a
  * VM (xe_vm_close_and_put(), on VM_DESTROY and on DRM file close), before
- * the ASID and the page tables are released; it calls the revoke callback of
- * every registered import of the VM and waits for those a concurrent device
- * revocation is running. xe_vm_export_device_remove() (unbind) and the work
- * queued by xe_vm_export_device_wedged() do the same for every registered
- * import of the device. Each import is revoked once: it moves from REGISTERED
- * to REVOKING under the device lock, the callback runs without the lock, then
- * it becomes REVOKED and &xe_vm_export_device.revoke_wq is woken.
+ * the ASID and the page tables are released. It calls the revoke callback of
+ * every registered import of the VM, one after the other, in the closing
+ * thread, and waits for those of the VM's imports that a device revocation
+ * runs. xe_vm_export_device_remove() (unbind) and the work queued by
+ * xe_vm_export_device_wedged() revoke every registered import of the device:
+ * each in a work item of its own, so that a stuck callback delays only the
+ * teardown of its own VM (and the unbind, which waits for every callback of
+ * the device, those a VM close runs included). Each import is revoked once:
+ * it moves from REGISTERED to REVOKING under the device lock, the callback
+ * runs without any lock of ours, then it becomes REVOKED, its completion is
+ * completed and the device's wait queue woken.
+ *
+ * Waits: put and unregister wait for the callback of their import only;
+ * the VM close for those of its VM; the device removal for those of the
+ * device. Every wait and every callback is annotated for lockdep with one
+ * map, as dma_fence_begin_signalling() and dma_fence_wait() are: waiting
+ * for a callback inside a callback, or while holding a lock that a callback
+ * takes, is reported the first time it happens, whether or not it blocked.
  *
  * Locking: &xe_vm_export_device.lock, one per device, protects every
- * &xe_vm_export_state of the device's VMs, its exports and its registered
- * imports. It nests inside &xe_file.vm.lock (export publication checks the
- * file's VM table) and is never held while an importer's callback runs.
- * &xe_vm.lock is taken, for reading, only outside the device lock. A VM that
- * was never exported costs its close one READ_ONCE(): no lock is taken.
+ * &xe_vm_export_state of the device's VMs, its exports' publication and its
+ * imports' registration. It nests inside &xe_file.vm.lock (export
+ * publication checks the file's VM table) and is never held while an
+ * importer's callback runs or while waiting for one. &xe_vm_export.lock, a
+ * spinlock, protects only the export's VM pointer and nests inside the
+ * device lock. &xe_vm.lock is taken, for reading, only outside both. A VM
+ * that was never exported costs its close and its free one READ_ONCE(): no
+ * lock is taken.
  */
+
+#ifdef CONFIG_LOCKDEP
+static struct lockdep_map revoke_lockdep_map = {
+	.name = "xe_vm_import_revoke",
+};
+#endif
+
+/* A callback runs: what it takes nests inside the map. */
+static void revoke_begin(void)
+{
+	lock_map_acquire(&revoke_lockdep_map);
+}
+
+static void revoke_end(void)
+{
+	lock_map_release(&revoke_lockdep_map);
+}
+
+/* About to wait for callbacks: the caller's locks are held around the map. */
+static void revoke_might_wait(void)
+{
+	lock_map_acquire(&revoke_lockdep_map);
+	lock_map_release(&revoke_lockdep_map);
+}
 
 static struct xe_vm_export_device *vm_xd(struct xe_vm *vm)
 {
@@ -86,45 +140,83 @@ static bool vm_gone(struct xe_vm *vm)
 	return gone;
 }
 
-/*
- * Allocation of the export and import structures, a static stub the KUnit
- * suite redirects to make them fail.
- */
-static void *ve_zalloc(size_t size)
+/* A new reference to @exp's VM, or NULL once the export is detached. */
+static struct xe_vm *export_get_vm(struct xe_vm_export *exp)
 {
-	KUNIT_STATIC_STUB_REDIRECT(ve_zalloc, size);
-	return kzalloc(size, GFP_KERNEL);
+	struct xe_vm *vm;
+
+	spin_lock(&exp->lock);
+	vm = exp->vm;
+	if (vm)
+		xe_vm_get(vm);
+	spin_unlock(&exp->lock);
+
+	return vm;
+}
+
+/* Take @exp's VM reference over; NULL if someone else already did. */
+static struct xe_vm *export_claim_vm(struct xe_vm_export *exp)
+{
+	struct xe_vm *vm;
+
+	spin_lock(&exp->lock);
+	vm = exp->vm;
+	exp->vm = NULL;
+	spin_unlock(&exp->lock);
+
+	return vm;
+}
+
+/*
+ * Device lock held: unpublish the VM's export, if any, and detach it.
+ * Returns the export's VM reference, for the caller to drop after the lock
+ * (never the last one: the caller holds another), or NULL.
+ */
+static struct xe_vm *export_detach_locked(struct xe_vm *vm)
+{
+	struct xe_vm_export *exp = vm->export.export;
+
+	lockdep_assert_held(&vm_xd(vm)->lock);
+	if (!exp)
+		return NULL;
+
+	vm->export.export = NULL;
+	list_del_init(&exp->link);
+	trace_xe_vm_export_release(vm, exp->vm_id);
+
+	return export_claim_vm(exp);
 }
 
 static void export_free(struct xe_vm_export *exp)
 {
-	struct drm_device *drm = &exp->vm->xe->drm;
-
 	if (exp->mm)
 		mmdrop(exp->mm);
 	put_pid(exp->pid);
-	xe_vm_put(exp->vm);
 	kfree(exp);
-	drm_dev_put(drm);
 }
 
 static int export_release(struct inode *inode, struct file *file)
 {
 	struct xe_vm_export *exp = file->private_data;
-	struct xe_vm *vm = exp->vm;
-	struct xe_vm_export_device *xd = vm_xd(vm);
-	bool published;
+	struct xe_vm_export_device *xd;
+	bool published = false;
+	struct xe_vm *vm;
 
-	mutex_lock(&xd->lock);
-	published = vm->export.export == exp;
-	if (published) {
-		vm->export.export = NULL;
-		list_del(&exp->link);
+	vm = export_claim_vm(exp);
+	if (vm) {
+		xd = vm_xd(vm);
+		mutex_lock(&xd->lock);
+		if (vm->export.export == exp) {
+			vm->export.export = NULL;
+			list_del_init(&exp->link);
+			published = true;
+		}
+		mutex_unlock(&xd->lock);
+
+		if (published)
+			trace_xe_vm_export_release(vm, exp->vm_id);
+		xe_vm_put(vm);
 	}
-	mutex_unlock(&xd->lock);
-
-	if (published)
-		trace_xe_vm_export_release(vm, exp->vm_id);
 
 	export_free(exp);
 	return 0;
@@ -133,17 +225,22 @@ static int export_release(struct inode *inode, struct file *file)
 static void export_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct xe_vm_export *exp = file->private_data;
-	struct xe_vm *vm = exp->vm;
-	bool closed;
+	struct xe_vm *vm;
+	bool closed = true;
 
-	mutex_lock(&vm_xd(vm)->lock);
-	closed = vm->export.revoked;
-	mutex_unlock(&vm_xd(vm)->lock);
+	vm = export_get_vm(exp);
+	if (vm) {
+		mutex_lock(&vm_xd(vm)->lock);
+		closed = vm->export.revoked;
+		mutex_unlock(&vm_xd(vm)->lock);
+		closed = closed || vm_gone(vm);
+		xe_vm_put(vm);
+	}
 
 	seq_printf(m, "xe_vm_id:\t%u\n", exp->vm_id);
-	seq_printf(m, "xe_device:\t%s\n", dev_name(vm->xe->drm.dev));
+	seq_printf(m, "xe_device:\t%s\n", exp->dev_name);
 	seq_printf(m, "xe_exporter_pid:\t%d\n", pid_vnr(exp->pid));
-	seq_printf(m, "xe_vm_closed:\t%d\n", closed || vm_gone(vm));
+	seq_printf(m, "xe_vm_closed:\t%d\n", closed);
 }
 
 static const struct file_operations export_fops = {
@@ -158,16 +255,16 @@ static struct xe_vm_export *export_alloc(struct xe_vm *vm, u32 vm_id)
 {
 	struct xe_vm_export *exp;
 
-	exp = ve_zalloc(sizeof(*exp));
+	exp = kzalloc(sizeof(*exp), GFP_KERNEL);
 	if (!exp) {
 		xe_vm_put(vm);
 		return NULL;
 	}
 
-	/* The VM does not keep its device: an export may outlive both. */
-	drm_dev_get(&vm->xe->drm);
+	spin_lock_init(&exp->lock);
 	exp->vm = vm;
 	exp->vm_id = vm_id;
+	strscpy(exp->dev_name, dev_name(vm->xe->drm.dev), sizeof(exp->dev_name));
 	exp->pid = get_pid(task_tgid(current));
 	exp->mm = current->mm;
 	if (exp->mm)
@@ -177,11 +274,22 @@ static struct xe_vm_export *export_alloc(struct xe_vm *vm, u32 vm_id)
 	return exp;
 }
 
+static int fd_is(const void *file, struct file *f, unsigned int fd)
+{
+	return f == file;
+}
+
+/* Whether the calling process still has @exp's file in its fd table. */
+static bool export_held_by_caller(struct xe_vm_export *exp)
+{
+	return current->files && iterate_fd(current->files, 0, fd_is, exp->file);
+}
+
 static int export_publish(struct xe_device *xe, struct xe_file *xef,
 			  struct xe_vm_export *exp)
 {
 	struct xe_vm_export_device *xd = &xe->vm_export;
-	struct xe_vm *vm = exp->vm;
+	struct xe_vm *vm = exp->vm, *stale = NULL;
 	int err = 0;
 
 	mutex_lock(&xef->vm.lock);
@@ -189,11 +297,16 @@ static int export_publish(struct xe_device *xe, struct xe_file *xef,
 	if (XE_IOCTL_DBG(xe, xa_load(&xef->vm.xa, exp->vm_id) != vm ||
 			 vm->export.revoked)) {
 		err = -ENOENT;
-	} else if (XE_IOCTL_DBG(xe, vm->export.export)) {
+	} else if (XE_IOCTL_DBG(xe, vm->export.export &&
+				export_held_by_caller(vm->export.export))) {
 		err = -EEXIST;
 	} else {
+		/* an export the owner let go of: replaced */
+		stale = export_detach_locked(vm);
 		if (!vm->export.exported) {
 			INIT_LIST_HEAD(&vm->export.importers);
+			/* dropped by xe_vm_export_vm_free() */
+			drm_dev_get(&xe->drm);
 			/* Pairs with the READ_ONCE() of xe_vm_export_vm_close() */
 			WRITE_ONCE(vm->export.exported, true);
 		}
@@ -202,6 +315,9 @@ static int export_publish(struct xe_device *xe, struct xe_file *xef,
 	}
 	mutex_unlock(&xd->lock);
 	mutex_unlock(&xef->vm.lock);
+
+	if (stale)
+		xe_vm_put(stale);
 
 	return err;
 }
@@ -244,9 +360,11 @@ static int vm_export(struct xe_device *xe, struct xe_file *xef,
 	file = anon_inode_getfile("[xe_vm_export]", &export_fops, exp, O_RDWR);
 	if (IS_ERR(file)) {
 		err = PTR_ERR(file);
+		xe_vm_put(export_claim_vm(exp));
 		export_free(exp);
 		goto put_fd;
 	}
+	exp->file = file;
 
 	/* From here on the file owns the export and its VM reference. */
 	err = export_publish(xe, xef, exp);
@@ -285,8 +403,9 @@ put_vm:
  *
  * Return: 0 with the new file descriptor in &drm_xe_vm_export.fd, or a
  * negative error code: -EINVAL for non-zero input fields, -ENOENT for an
- * unknown, closed or banned VM, -EEXIST if the VM already has a live export,
- * -ENOMEM, -EMFILE, -ENFILE.
+ * unknown, closed or banned VM, -EEXIST if the VM already has a live export
+ * whose file is in the caller's file descriptor table, -ENOMEM, -EMFILE,
+ * -ENFILE.
  */
 int xe_vm_export_ioctl(struct drm_device *dev, void *data,
 		       struct drm_file *file)
@@ -294,38 +413,55 @@ int xe_vm_export_ioctl(struct drm_device *dev, void *data,
 	return vm_export(to_xe_device(dev), to_xe_file(file), data);
 }
 
+static void import_revoke_work(struct work_struct *work);
+
 static struct xe_vm_import *import_file(struct device *dev, struct file *file)
 {
 	struct xe_vm_export *exp;
 	struct xe_vm_import *imp;
 	struct xe_vm *vm;
+	int err;
 
 	if (file->f_op != &export_fops)
 		return ERR_PTR(-EINVAL);
 
 	exp = file->private_data;
-	vm = exp->vm;
-	if (dev && dev != vm->xe->drm.dev)
-		return ERR_PTR(-EINVAL);
 	if (current->mm != exp->mm)
 		return ERR_PTR(-EPERM);
-	if (vm_gone(vm))
+
+	vm = export_get_vm(exp);
+	if (!vm)
 		return ERR_PTR(-ENOENT);
+	if (dev && dev != vm->xe->drm.dev) {
+		err = -EINVAL;
+		goto put_vm;
+	}
+	if (vm_gone(vm)) {
+		err = -ENOENT;
+		goto put_vm;
+	}
 
-	imp = ve_zalloc(sizeof(*imp));
-	if (!imp)
-		return ERR_PTR(-ENOMEM);
+	imp = kzalloc(sizeof(*imp), GFP_KERNEL);
+	if (!imp) {
+		err = -ENOMEM;
+		goto put_vm;
+	}
 
-	drm_dev_get(&vm->xe->drm);
-	imp->vm = xe_vm_get(vm);
+	imp->vm = vm;
 	imp->vm_id = exp->vm_id;
 	INIT_LIST_HEAD(&imp->vm_link);
 	INIT_LIST_HEAD(&imp->dev_link);
+	INIT_WORK(&imp->revoke_work, import_revoke_work);
+	init_completion(&imp->revoked);
 	atomic_inc(&vm->export.imports);
 
 	trace_xe_vm_export_import(vm, imp->vm_id);
 
 	return imp;
+
+put_vm:
+	xe_vm_put(vm);
+	return ERR_PTR(err);
 }
 
 /**
@@ -344,7 +480,8 @@ static struct xe_vm_import *import_file(struct device *dev, struct file *file)
  * Return: the import, to be released with xe_vm_import_put(), or an ERR_PTR:
  * -EBADF if @fd is not open, -EINVAL if it is not a VM export or the VM is on
  * another device than @dev, -EPERM if the caller is not in the exporting
- * process, -ENOENT if the VM is closed or banned, -ENOMEM.
+ * process, -ENOENT if the VM is closed or banned or the export was replaced,
+ * -ENOMEM.
  */
 struct xe_vm_import *xe_vm_import_get(struct device *dev, int fd)
 {
@@ -360,86 +497,69 @@ struct xe_vm_import *xe_vm_import_get(struct device *dev, int fd)
 
 	return imp;
 }
-EXPORT_SYMBOL_NS_GPL(xe_vm_import_get, XE_VM_EXPORT);
+EXPORT_SYMBOL_NS_GPL(xe_vm_import_get, XE_VM_EXPORT_NS);
 
 /*
- * Device lock held: take @imp off the lists if it is registered. A revoked
- * import is not on them: its revocation holds it until the callback
- * returned, which import_wait_revoke() waits for.
+ * Unregister @imp; waits for its own revoke callback if that is queued or
+ * running, and for nothing else.
  */
-static void import_unlink(struct xe_vm_import *imp, bool warn)
+static void import_unregister(struct xe_vm_import *imp, bool warn)
 {
+	struct xe_vm_export_device *xd = vm_xd(imp->vm);
+	struct module *owner = NULL;
+	enum xe_vm_import_state state;
 	struct xe_vm *vm = imp->vm;
 
-	lockdep_assert_held(&vm_xd(vm)->lock);
-	switch (imp->state) {
-	case XE_VM_IMPORT_REGISTERED:
+	/* a wait for a callback, even when there is none this time */
+	revoke_might_wait();
+
+	mutex_lock(&xd->lock);
+	state = imp->state;
+	if (state == XE_VM_IMPORT_REGISTERED) {
 		list_del_init(&imp->vm_link);
 		list_del_init(&imp->dev_link);
 		vm->export.registered--;
 		imp->state = XE_VM_IMPORT_IDLE;
-		break;
-	case XE_VM_IMPORT_IDLE:
-		WARN_ON(warn);
-		break;
-	default:
-		break;
+		owner = imp->owner;
+		imp->owner = NULL;
 	}
-}
-
-/* Wait for the end of @imp's revoke callback if that is running. */
-static void import_wait_revoke(struct xe_vm_import *imp)
-{
-	wait_event(vm_xd(imp->vm)->revoke_wq,
-		   READ_ONCE(imp->state) != XE_VM_IMPORT_REVOKING);
-}
-
-/* Unregister @imp; waits for its revoke callback if that is running. */
-static void import_unregister(struct xe_vm_import *imp, bool warn)
-{
-	struct xe_vm_export_device *xd = vm_xd(imp->vm);
-
-	mutex_lock(&xd->lock);
-	import_unlink(imp, warn);
 	mutex_unlock(&xd->lock);
-	import_wait_revoke(imp);
+
+	WARN_ON(warn && state == XE_VM_IMPORT_IDLE);
+	if (state == XE_VM_IMPORT_REVOKING || state == XE_VM_IMPORT_REVOKED)
+		wait_for_completion(&imp->revoked);
+	module_put(owner);
 }
 
 /**
  * xe_vm_import_put() - Release an import
  * @imp: the import, from xe_vm_import_get(); NULL is ignored
  *
- * Unregisters the import if it is still registered (waiting for its revoke
- * callback if that is running) and drops its VM reference; the VM structure
- * is freed if that was the last one.
+ * Unregisters the import if it is still registered (waiting for its own
+ * revoke callback if that is queued or running) and drops its VM reference;
+ * the VM structure is freed if that was the last one.
  *
- * Context: process context, may sleep; not from the import's own revoke
- * callback.
+ * Context: process context, may sleep. Not from any import's revoke
+ * callback, nor under a lock that a revoke callback takes (see &struct
+ * xe_vm_import_ops): lockdep reports both.
  */
 void xe_vm_import_put(struct xe_vm_import *imp)
 {
-	struct drm_device *drm;
 	struct xe_vm *vm;
 
 	if (!imp)
 		return;
 
 	vm = imp->vm;
-	drm = &vm->xe->drm;
-	/* one section of the device lock, the wait (if any) after it */
-	mutex_lock(&vm_xd(vm)->lock);
-	import_unlink(imp, false);
-	mutex_unlock(&vm_xd(vm)->lock);
-	import_wait_revoke(imp);
+	import_unregister(imp, false);
 	atomic_dec(&vm->export.imports);
 
 	trace_xe_vm_export_unimport(vm, imp->vm_id);
 
-	xe_vm_put(vm);
 	kfree(imp);
-	drm_dev_put(drm);
+	xe_vm_put(vm);
 }
-EXPORT_SYMBOL_NS_GPL(xe_vm_import_put, XE_VM_EXPORT);
+EXPORT_SYMBOL_NS_GPL(xe_vm_import_put, XE_VM_EXPORT_NS);
 
 /**
  * xe_vm_import_register() - Ask to be told before the VM goes away
@@ -454,14 +574,17 @@ EXPORT_SYMBOL_NS_GPL(xe_vm_import_put, XE_VM_EXPORT);
  * (&DRM_IOCTL_XE_VM_DESTROY, closing the owning DRM file, device unbind or
  * wedging). See &struct xe_vm_import_ops for the callback's contract.
  * Registration does not keep the owner from destroying the VM: the owner's
- * destroy revokes and succeeds.
+ * destroy revokes and succeeds. The registration holds a reference to
+ * @ops->owner, dropped when it ends: by unregistration, by the put of the
+ * import, or once the revoke callback returned.
  *
  * Context: process context, may sleep; takes &xe_vm.lock and the device's
  * VM export lock.
  *
  * Return: 0, -EINVAL if @ops or its revoke callback is NULL, -EALREADY if
  * @imp is registered, -ENOENT if the VM was destroyed, closed or banned, or
- * the import was revoked, or the device was wedged or is being removed.
+ * the import was revoked, or the device was wedged or is being removed,
+ * -ENODEV if @ops->owner is being unloaded.
  */
 int xe_vm_import_register(struct xe_vm_import *imp,
 			  const struct xe_vm_import_ops *ops, void *priv)
@@ -474,6 +597,8 @@ int xe_vm_import_register(struct xe_vm_import *imp,
 		return -EINVAL;
 	if (vm_gone(vm))
 		return -ENOENT;
+	if (!try_module_get(ops->owner))
+		return -ENODEV;
 
 	mutex_lock(&xd->lock);
 	if (imp->state == XE_VM_IMPORT_REGISTERED) {
@@ -484,6 +609,7 @@ int xe_vm_import_register(struct xe_vm_import *imp,
 	} else {
 		imp->ops = ops;
 		imp->priv = priv;
+		imp->owner = ops->owner;
 		imp->state = XE_VM_IMPORT_REGISTERED;
 		list_add_tail(&imp->vm_link, &vm->export.importers);
 		list_add_tail(&imp->dev_link, &xd->importers);
@@ -491,26 +617,30 @@ int xe_vm_import_register(struct xe_vm_import *imp,
 	}
 	mutex_unlock(&xd->lock);
 
+	if (err)
+		module_put(ops->owner);
 	return err;
 }
-EXPORT_SYMBOL_NS_GPL(xe_vm_import_register, XE_VM_EXPORT);
+EXPORT_SYMBOL_NS_GPL(xe_vm_import_register, XE_VM_EXPORT_NS);
 
 /**
  * xe_vm_import_unregister() - Undo xe_vm_import_register()
  * @imp: the import, registered (or already revoked: then this only waits
  *	 for the end of its revoke callback)
  *
- * When this returns, the revoke callback is not running and will not be
- * called for this registration.
+ * When this returns, the revoke callback of @imp is not running and will
+ * not be called for this registration. Only @imp's own callback is waited
+ * for.
  *
- * Context: process context, may sleep; not from the import's own revoke
- * callback.
+ * Context: process context, may sleep. Not from any import's revoke
+ * callback, nor under a lock that a revoke callback takes (see &struct
+ * xe_vm_import_ops): lockdep reports both.
  */
 void xe_vm_import_unregister(struct xe_vm_import *imp)
 {
 	import_unregister(imp, true);
 }
-EXPORT_SYMBOL_NS_GPL(xe_vm_import_unregister, XE_VM_EXPORT);
+EXPORT_SYMBOL_NS_GPL(xe_vm_import_unregister, XE_VM_EXPORT_NS);
 
 /* Whether @imp must no longer use its VM; device lock held. */
 static bool import_revoked(const struct xe_vm_import *imp)
@@ -543,7 +673,7 @@ bool xe_vm_import_is_closed(const struct xe_vm_import *imp)
 
 	return closed || vm_gone(imp->vm);
 }
-EXPORT_SYMBOL_NS_GPL(xe_vm_import_is_closed, XE_VM_EXPORT);
+EXPORT_SYMBOL_NS_GPL(xe_vm_import_is_closed, XE_VM_EXPORT_NS);
 
 /**
  * xe_vm_import_asid() - Address space ID of the imported VM
@@ -567,7 +697,7 @@ u32 xe_vm_import_asid(const struct xe_vm_import *imp)
 
 	return asid;
 }
-EXPORT_SYMBOL_NS_GPL(xe_vm_import_asid, XE_VM_EXPORT);
+EXPORT_SYMBOL_NS_GPL(xe_vm_import_asid, XE_VM_EXPORT_NS);
 
 /**
  * xe_vm_import_va_bits() - Width of the imported VM's virtual addresses
@@ -579,7 +709,7 @@ unsigned int xe_vm_import_va_bits(const struct xe_vm_import *imp)
 {
 	return imp->vm->xe->info.va_bits;
 }
-EXPORT_SYMBOL_NS_GPL(xe_vm_import_va_bits, XE_VM_EXPORT);
+EXPORT_SYMBOL_NS_GPL(xe_vm_import_va_bits, XE_VM_EXPORT_NS);
 
 /**
  * xe_vm_import_flags() - Mode of the imported VM
@@ -610,7 +740,7 @@ u32 xe_vm_import_flags(const struct xe_vm_import *imp)
 
 	return out;
 }
-EXPORT_SYMBOL_NS_GPL(xe_vm_import_flags, XE_VM_EXPORT);
+EXPORT_SYMBOL_NS_GPL(xe_vm_import_flags, XE_VM_EXPORT_NS);
 
 /**
  * xe_vm_import_device() - Device of the imported VM
@@ -622,7 +752,7 @@ struct device *xe_vm_import_device(const struct xe_vm_import *imp)
 {
 	return imp->vm->xe->drm.dev;
 }
-EXPORT_SYMBOL_NS_GPL(xe_vm_import_device, XE_VM_EXPORT);
+EXPORT_SYMBOL_NS_GPL(xe_vm_import_device, XE_VM_EXPORT_NS);
 
 /**
  * xe_vm_import_drm_device() - DRM device of the imported VM
@@ -634,49 +764,61 @@ struct drm_device *xe_vm_import_drm_device(const struct xe_vm_import *imp)
 {
 	return &imp->vm->xe->drm;
 }
-EXPORT_SYMBOL_NS_GPL(xe_vm_import_drm_device, XE_VM_EXPORT);
+EXPORT_SYMBOL_NS_GPL(xe_vm_import_drm_device, XE_VM_EXPORT_NS);
 
 /* Device lock held: take @imp off the lists, to be revoked by the caller. */
-static void import_pick(struct xe_vm_import *imp, struct list_head *todo)
+static void import_pick(struct xe_vm_import *imp)
 {
 	struct xe_vm *vm = imp->vm;
+	struct xe_vm_export_device *xd = vm_xd(vm);
 
+	lockdep_assert_held(&xd->lock);
+	list_del_init(&imp->vm_link);
 	list_del_init(&imp->dev_link);
-	list_move_tail(&imp->vm_link, todo);
 	imp->state = XE_VM_IMPORT_REVOKING;
 	vm->export.registered--;
 	WRITE_ONCE(vm->export.revoking, vm->export.revoking + 1);
+	WRITE_ONCE(xd->revoking, xd->revoking + 1);
 }
 
 /* Report a callback that kept the VM's teardown waiting for over a second. */
 #define REVOKE_SLOW	HZ
 
-/* Call the revoke callback of each import on @todo, without the lock. */
-static void revoke_list(struct xe_vm_export_device *xd, struct list_head *todo)
+/*
+ * Call @imp's revoke callback (picked by the caller), without any lock, then
+ * end the registration. The completion is the last access to @imp: a put
+ * waiting for it may free the import, and with it the VM and the device.
+ */
+static void import_revoke(struct xe_vm_import *imp)
 {
-	struct xe_vm_import *imp;
-	unsigned long start;
-	struct xe_vm *vm;
+	struct xe_vm *vm = imp->vm;
+	struct xe_vm_export_device *xd = vm_xd(vm);
+	struct module *owner = imp->owner;
+	unsigned long start = jiffies;
 
-	while (!list_empty(todo)) {
-		imp = list_first_entry(todo, struct xe_vm_import, vm_link);
-		list_del_init(&imp->vm_link);
-		vm = imp->vm;
+	trace_xe_vm_export_revoke(vm, imp->vm_id);
+	revoke_begin();
+	imp->ops->revoke(imp, imp->priv);
+	revoke_end();
+	if (time_after(jiffies, start + REVOKE_SLOW))
+		drm_warn(&vm->xe->drm, "VM export: revoke callback %ps of VM %u took %u ms\n",
+			 imp->ops->revoke, imp->vm_id,
+			 jiffies_to_msecs(jiffies - start));
 
-		trace_xe_vm_export_revoke(vm, imp->vm_id);
-		start = jiffies;
-		imp->ops->revoke(imp, imp->priv);
-		if (time_after(jiffies, start + REVOKE_SLOW))
-			drm_warn(&vm->xe->drm, "VM export: revoke callback %ps of VM %u took %u ms\n",
-				 imp->ops->revoke, imp->vm_id,
-				 jiffies_to_msecs(jiffies - start));
+	mutex_lock(&xd->lock);
+	imp->state = XE_VM_IMPORT_REVOKED;
+	imp->owner = NULL;
+	WRITE_ONCE(vm->export.revoking, vm->export.revoking - 1);
+	WRITE_ONCE(xd->revoking, xd->revoking - 1);
+	mutex_unlock(&xd->lock);
+	wake_up_all(&xd->revoke_wq);
+	complete_all(&imp->revoked);
+	module_put(owner);
+}
 
-		mutex_lock(&xd->lock);
-		WRITE_ONCE(imp->state, XE_VM_IMPORT_REVOKED);
-		WRITE_ONCE(vm->export.revoking, vm->export.revoking - 1);
-		mutex_unlock(&xd->lock);
-		wake_up_all(&xd->revoke_wq);
-	}
+static void import_revoke_work(struct work_struct *work)
+{
+	import_revoke(container_of(work, struct xe_vm_import, revoke_work));
 }
 
 /**
@@ -684,11 +826,12 @@ static void revoke_list(struct xe_vm_export_device *xd, struct list_head *todo)
  * @vm: the VM
  *
  * Hook called by xe_vm_close_and_put() before anything of the VM is torn
- * down, with no lock of the VM held, possibly under &xe_file.vm.lock.
- * Marks the VM closed for the VM export code (no new registration, export
- * or import), calls the revoke callback of each registered import and
- * returns once every callback of the VM's imports returned, including those
- * a device revocation is running. Only then may xe release the ASID.
+ * down, with no lock of xe held. Marks the VM closed for the VM export code
+ * (no new registration, export or import), detaches its export, calls the
+ * revoke callback of each registered import in this thread and returns once
+ * every callback of the VM's imports returned, including those a device
+ * revocation runs. Only then may xe release the ASID. Callbacks of other
+ * VMs are not waited for.
  *
  * A VM never exported has no import: it is recognised without a lock, as
  * exports are published only while the VM is in its file's VM table, under
@@ -701,6 +844,7 @@ void xe_vm_export_vm_close(struct xe_vm *vm)
 {
 	struct xe_vm_export_device *xd = vm_xd(vm);
 	struct xe_vm_import *imp, *next;
+	struct xe_vm *exp_vm;
 	LIST_HEAD(todo);
 
 	if (!READ_ONCE(vm->export.exported))
@@ -708,28 +852,57 @@ void xe_vm_export_vm_close(struct xe_vm *vm)
 
 	mutex_lock(&xd->lock);
 	vm->export.revoked = true;
-	list_for_each_entry_safe(imp, next, &vm->export.importers, vm_link)
-		import_pick(imp, &todo);
+	exp_vm = export_detach_locked(vm);
+	list_for_each_entry_safe(imp, next, &vm->export.importers, vm_link) {
+		import_pick(imp);
+		list_add_tail(&imp->vm_link, &todo);
+	}
 	mutex_unlock(&xd->lock);
 
-	revoke_list(xd, &todo);
+	list_for_each_entry_safe(imp, next, &todo, vm_link) {
+		list_del_init(&imp->vm_link);
+		import_revoke(imp);
+	}
 
-	/* Callbacks of this VM that a device revocation runs. */
+	/* Callbacks of this VM's imports that a device revocation runs. */
+	revoke_might_wait();
 	wait_event(xd->revoke_wq, !READ_ONCE(vm->export.revoking));
+
+	/* not the last reference: xe's caller holds one */
+	if (exp_vm)
+		xe_vm_put(exp_vm);
 }
 
+/**
+ * xe_vm_export_vm_free() - Release what an exported VM holds of its device
+ * @vm: the VM, being freed
+ *
+ * Hook called last by xe's VM destroy work (vm_destroy_work_func()), after
+ * its last use of the device and before the VM's memory is freed. Drops the
+ * DRM device reference that the VM's first export took; the device may be
+ * released here.
+ *
+ * Context: process context (a work item), may sleep.
+ */
+void xe_vm_export_vm_free(struct xe_vm *vm)
+{
+	/* Nobody else holds the VM: no export can race. */
+	if (vm->export.exported)
+		drm_dev_put(&vm->xe->drm);
+}
+
+/* Queue the revocation of every registered import of the device. */
 static void device_revoke(struct xe_vm_export_device *xd)
 {
 	struct xe_vm_import *imp, *next;
-	LIST_HEAD(todo);
 
 	mutex_lock(&xd->lock);
 	xd->revoked = true;
-	list_for_each_entry_safe(imp, next, &xd->importers, dev_link)
-		import_pick(imp, &todo);
+	list_for_each_entry_safe(imp, next, &xd->importers, dev_link) {
+		import_pick(imp);
+		queue_work(system_unbound_wq, &imp->revoke_work);
+	}
 	mutex_unlock(&xd->lock);
-
-	revoke_list(xd, &todo);
 }
 
 static void device_wedge_work(struct work_struct *work)
@@ -772,8 +945,9 @@ int xe_vm_export_device_init(struct xe_device *xe)
  * @xe: the device
  *
  * Hook called by xe_device_declare_wedged(), in whatever context and under
- * whatever locks xe declares the device wedged: the callbacks run from a
- * work item. From now on no import of the device can be registered.
+ * whatever locks xe declares the device wedged: the callbacks run from work
+ * items, one per import. From now on no import of the device can be
+ * registered.
  */
 void xe_vm_export_device_wedged(struct xe_device *xe)
 {
@@ -786,8 +960,9 @@ void xe_vm_export_device_wedged(struct xe_device *xe)
  *
  * Hook called by xe_device_remove() (driver unbind, device removal) before
  * the device is torn down. Returns after the revoke callback of every import
- * registered on the device returned, those of a wedge revocation included.
- * From now on no import of the device can be registered.
+ * of the device returned: those it queues, those of a wedge revocation and
+ * those a concurrent VM close runs. From now on no import of the device can
+ * be registered.
  *
  * Context: process context, may sleep.
  */
@@ -797,6 +972,8 @@ void xe_vm_export_device_remove(struct xe_device *xe)
 
 	device_revoke(xd);
 	flush_work(&xd->wedge_work);
+	revoke_might_wait();
+	wait_event(xd->revoke_wq, !READ_ONCE(xd->revoking));
 }
 
 static int vm_exports_show(struct seq_file *m, void *data)
@@ -804,13 +981,18 @@ static int vm_exports_show(struct seq_file *m, void *data)
 	struct xe_device *xe = m->private;
 	struct xe_vm_export_device *xd = &xe->vm_export;
 	struct xe_vm_export *exp;
+	struct xe_vm *vm;
 
 	seq_puts(m, "vm_id pid registered imports\n");
 
 	mutex_lock(&xd->lock);
 	list_for_each_entry(exp, &xd->exports, link) {
-		struct xe_vm *vm = exp->vm;
-
+		/* NULL while its release waits for the lock */
+		spin_lock(&exp->lock);
+		vm = exp->vm;
+		spin_unlock(&exp->lock);
+		if (!vm)
+			continue;
 		seq_printf(m, "%u %d %u %u\n", exp->vm_id, pid_nr(exp->pid),
 			   vm->export.registered,
 			   atomic_read(&vm->export.imports));
@@ -835,25 +1017,5 @@ void xe_vm_export_debugfs_register(struct xe_device *xe)
 }
 
 #if IS_ENABLED(CONFIG_DRM_XE_KUNIT_TEST)
-/*
- * For the KUnit suite, which lives in xe_test.ko (tests/Makefile), never in
- * xe.ko: the internals it drives, in one symbol for the tests only.
- */
-const struct xe_vm_export_test_ops xe_vm_export_test_ops = {
-	.fops = &export_fops,
-	.zalloc = ve_zalloc,
-	.alloc = export_alloc,
-	.free = export_free,
-	.publish = export_publish,
-	.exports_show = vm_exports_show,
-	.show_fdinfo = export_show_fdinfo,
-	.ioctl = xe_vm_export_ioctl,
-	.vm_lookup = xe_vm_lookup,
-	.vm_destroy_ioctl = xe_vm_destroy_ioctl,
-	.vm_close = xe_vm_export_vm_close,
-	.device_init = xe_vm_export_device_init,
-	.device_remove = xe_vm_export_device_remove,
-	.device_wedged = xe_vm_export_device_wedged,
-};
-EXPORT_SYMBOL_IF_KUNIT(xe_vm_export_test_ops);
+#include "tests/xe_vm_export_test.c"
 #endif

@@ -19,6 +19,7 @@ void xe_vm_export_debugfs_register(struct xe_device *xe);
 
 /* Hooks called by xe; see their kernel-doc in xe_vm_export.c. */
 void xe_vm_export_vm_close(struct xe_vm *vm);
+void xe_vm_export_vm_free(struct xe_vm *vm);
 int xe_vm_export_device_init(struct xe_device *xe);
 void xe_vm_export_device_remove(struct xe_device *xe);
 void xe_vm_export_device_wedged(struct xe_device *xe);

@@ -14,10 +14,9 @@
  * xe-vm-export-source), not guessed from the headers.
  *
  * The namespace of the exported API is the one difference the auxiliary
- * drivers see; it is handled in <drm/xe_vm_export.h>, which they include.
+ * drivers see; it is handled in <drm/xe_vm_export.h> (XE_VM_EXPORT_NS),
+ * which they include and so does the unit.
  */
-
-#include <linux/stringify.h>
 
 #include "xe_vm_export_kseries.h"
 
@@ -26,17 +25,5 @@
 	(XE_VM_EXPORT_KSERIES_MAJOR * 256 + XE_VM_EXPORT_KSERIES_MINOR)
 #define XE_VM_EXPORT_KSERIES_GE(major, minor)				\
 	(XE_VM_EXPORT_KSERIES >= (major) * 256 + (minor))
-
-/*
- * XE_VM_EXPORT_NS(ns) - a symbol namespace as MODULE_IMPORT_NS() and
- * EXPORT_SYMBOL_NS*() of the series take it: a string literal since 6.13
- * (commit cdd30ebb1b9f, "module: Convert symbol namespace to string
- * literal"), a bare token that they stringify before.
- */
-#if XE_VM_EXPORT_KSERIES_GE(6, 13)
-#define XE_VM_EXPORT_NS(ns) __stringify(ns)
-#else
-#define XE_VM_EXPORT_NS(ns) ns
-#endif
 
 #endif /* _XE_VM_EXPORT_COMPAT_H_ */

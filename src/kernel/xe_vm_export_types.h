@@ -7,13 +7,17 @@
 #define _XE_VM_EXPORT_TYPES_H_
 
 #include <linux/atomic.h>
+#include <linux/completion.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
+struct file;
 struct mm_struct;
+struct module;
 struct pid;
 struct xe_vm;
 struct xe_vm_import_ops;
@@ -26,9 +30,10 @@ struct xe_vm_import_ops;
  */
 struct xe_vm_export_device {
 	/**
-	 * @lock: protects the lists below, @revoked and, in every VM of the
-	 * device, &xe_vm_export_state. Never held while an importer's
-	 * callback runs. Nests inside &xe_file.vm.lock.
+	 * @lock: protects the lists below, @revoking, @revoked and, in every
+	 * VM of the device, &xe_vm_export_state. Never held while an
+	 * importer's callback runs or while waiting for one. Nests inside
+	 * &xe_file.vm.lock.
 	 */
 	struct mutex lock;
 	/** @exports: the device's live exports (&xe_vm_export.link) */
@@ -39,6 +44,12 @@ struct xe_vm_export_device {
 	 * @revoke_wq: woken each time an importer's revoke callback returns
 	 */
 	wait_queue_head_t revoke_wq;
+	/**
+	 * @revoking: number of the device's imports whose revocation is
+	 * queued or running, whoever runs it; @lock, read without it by
+	 * xe_vm_export_device_remove()
+	 */
+	unsigned int revoking;
 	/** @wedge_work: revokes every importer after the device was wedged */
 	struct work_struct wedge_work;
 	/**
@@ -69,11 +80,16 @@ struct xe_vm_export_state {
 	atomic_t imports;
 	/** @registered: number of imports on @importers */
 	unsigned int registered;
-	/** @revoking: number of the VM's importers whose callback is running */
+	/**
+	 * @revoking: number of the VM's imports whose revocation is queued or
+	 * running; read without the lock by xe_vm_export_vm_close()
+	 */
 	unsigned int revoking;
 	/**
-	 * @exported: the VM was exported at least once; never cleared. Read
-	 * without the lock by the close path (see xe_vm_export_vm_close()).
+	 * @exported: the VM was exported at least once; never cleared. While
+	 * set, the VM holds a reference to its DRM device, dropped by
+	 * xe_vm_export_vm_free(). Read without the lock by the close and free
+	 * paths (see xe_vm_export_vm_close()).
 	 */
 	bool exported;
 	/** @revoked: the VM was closed: its importers were told or are told */
@@ -85,16 +101,26 @@ struct xe_vm_export_state {
  *
  * The export is the private data of its file and lives exactly as long as
  * that file. It is identified by the file, never by a file descriptor number.
+ * It holds its VM only while attached (see the DOC of xe_vm_export.c).
  */
 struct xe_vm_export {
-	/** @vm: the exported VM; the export owns this reference. Constant. */
+	/** @lock: protects @vm; nests inside &xe_vm_export_device.lock */
+	spinlock_t lock;
+	/**
+	 * @vm: the exported VM, whose reference the export owns while
+	 * attached; NULL once detached (@lock)
+	 */
 	struct xe_vm *vm;
+	/** @file: the export's file, its identity; no reference. Constant. */
+	struct file *file;
 	/** @mm: address space of the exporting process (grabbed). Constant. */
 	struct mm_struct *mm;
 	/** @pid: thread group of the exporting process. Constant. */
 	struct pid *pid;
 	/** @vm_id: ID of @vm in the exporting DRM file. Constant. */
 	u32 vm_id;
+	/** @dev_name: name of the VM's device, for fdinfo. Constant. */
+	char dev_name[32];
 	/** @link: entry in &xe_vm_export_device.exports; device lock */
 	struct list_head link;
 };
@@ -103,7 +129,7 @@ struct xe_vm_export {
  * enum xe_vm_import_state - where an import is in its registration
  * @XE_VM_IMPORT_IDLE: not registered
  * @XE_VM_IMPORT_REGISTERED: registered, on the VM's and the device's lists
- * @XE_VM_IMPORT_REVOKING: its revoke callback is running
+ * @XE_VM_IMPORT_REVOKING: its revoke callback is queued or running
  * @XE_VM_IMPORT_REVOKED: its revoke callback returned; final
  */
 enum xe_vm_import_state {
@@ -130,6 +156,18 @@ struct xe_vm_import {
 	const struct xe_vm_import_ops *ops;
 	/** @priv: the importer's argument to @ops, set by registration */
 	void *priv;
+	/**
+	 * @owner: the module of @ops, referenced while registered or
+	 * revoking; device lock
+	 */
+	struct module *owner;
+	/** @revoke_work: runs the callback for a device revocation */
+	struct work_struct revoke_work;
+	/**
+	 * @revoked: completed once the revoke callback returned and the
+	 * revoking thread is done with the import
+	 */
+	struct completion revoked;
 	/** @vm_link: entry in &xe_vm_export_state.importers; device lock */
 	struct list_head vm_link;
 	/** @dev_link: entry in &xe_vm_export_device.importers; device lock */

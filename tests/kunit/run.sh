@@ -123,7 +123,8 @@ echo "xe-kunit: init"
 # KUnit runs the suites of a module while insmod loads it.
 while read -r m; do
 	args=
-	case $m in */xe_test.ko) args="xe_vm_export_stress_runs=$(cat /stress_runs)" ;; esac
+	# the project's suite is part of xe.ko (included by xe_vm_export.c)
+	case $m in */xe.ko) args="xe_vm_export_stress_runs=$(cat /stress_runs)" ;; esac
 	echo "xe-kunit: insmod $m $args"
 	# shellcheck disable=SC2086 # args is a list of module parameters
 	insmod "$m" $args || echo "xe-kunit: insmod $m failed ($?)"

@@ -72,6 +72,7 @@ static void aux_revoke(struct xe_vm_import *imp, void *priv)
 }
 
 static const struct xe_vm_import_ops aux_import_ops = {
+	.owner = THIS_MODULE,
 	.revoke = aux_revoke,
 };
 
@@ -214,4 +215,4 @@ module_misc_device(aux_misc);
 
 MODULE_DESCRIPTION("Sample auxiliary driver importing xe VMs");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(XE_VM_EXPORT);
+MODULE_IMPORT_NS(XE_VM_EXPORT_NS);
