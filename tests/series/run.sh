@@ -14,6 +14,8 @@
 #   - sparse and W=1 on the project's objects in that series' tree;
 #   - checkpatch --strict of that series' kernel on its hook series and on
 #     the project's kernel C;
+#   - the revocation hooks' places in that series' patched xe
+#     (tests/kunit/hook-order.sh, with its self-test);
 #   - the sample consumer builds against that xe's Module.symvers and
 #     imports the XE_VM_EXPORT namespace (the 6.13 namespace change).
 #
@@ -170,6 +172,13 @@ test_checkpatch() {
 	ok "$s: checkpatch --strict (Linux $s) of the project's kernel C (--ignore $CHECKPATCH_IGNORE)"
 }
 
+# test_hook_order SERIES - the revocation hooks' places in the series' xe
+# as its hook series patches it, and the check catching moved hooks.
+test_hook_order() {
+	check "$1: hook order in the patched xe, self-test included (tests/kunit/hook-order.sh)" \
+		"$TOP/tests/kunit/hook-order.sh" "$1=$ROOT/usr/src/linux-source-$1.tar.xz"
+}
+
 # test_consumer SERIES - the sample auxiliary driver against this xe.
 test_consumer() {
 	local s=$1 dir=$WORK/aux-$K ko
@@ -278,6 +287,7 @@ main() {
 		test_build "$s" || continue
 		test_sparse_w1 "$s"
 		test_checkpatch "$s"
+		test_hook_order "$s"
 		test_consumer "$s"
 		[ "${XE_SERIES_QEMU:-1}" = 0 ] || test_qemu "$s"
 		[ -z "${XE_SERIES_BENCH:-}" ] || bench_size "$s"

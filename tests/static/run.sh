@@ -3,8 +3,9 @@
 # shell's checkers. Kernel C and the hook patches: checkpatch.pl --strict of
 # the target kernel's own source; scripts/kernel-doc -none -Wall on every
 # kernel-doc comment; sparse and W=1 on the project's objects in the
-# prepared build tree. Shell: shellcheck. Python: py_compile, standard
-# library only. UAPI: the header compiles standalone as C and C++.
+# prepared build tree; the hooks' places in the patched 6.12 xe
+# (tests/kunit/hook-order.sh). Shell: shellcheck. Python: py_compile,
+# standard library only. UAPI: the header compiles standalone as C and C++.
 set -euo pipefail
 
 TEST_NAME=check-static
@@ -143,6 +144,15 @@ check_python() {
 	done < <(git -C "$TOP" ls-files)
 }
 
+# check_hook_order - the revocation hooks where the contract needs them in
+# the 6.12 xe the hook series patches, and the check catching moved hooks
+# (tests/kunit/hook-order.sh; check-series runs it on 7.x).
+check_hook_order() {
+	need_packages linux-source-6.12
+	check "hook order in the patched 6.12 xe, self-test included (tests/kunit/hook-order.sh)" \
+		"$TOP/tests/kunit/hook-order.sh" "6.12=/usr/src/linux-source-6.12.tar.xz"
+}
+
 check_uapi_header() {
 	local t
 
@@ -158,6 +168,7 @@ main() {
 	check_uapi_header
 	check_checkpatch
 	check_kernel_doc
+	check_hook_order
 	check_sparse_w1
 	summary
 }

@@ -1,0 +1,221 @@
+#!/bin/bash
+# hook-order.sh - the revocation hooks sit where the VM export's contract
+# needs them, in xe as each hook series patches it. KUnit cannot run xe's
+# own VM teardown on every series (tests/kunit/run.sh says why), so this
+# reads the patched source: it applies src/patches/SERIES to the xe of the
+# series' linux-source tarball and fails when
+#   - xe_vm_close_and_put() does not call xe_vm_export_vm_close() first
+#     (only declarations and xe_assert() may come before it), or releases
+#     an ASID (a write to xe->usm.asid_to_vm) before it;
+#   - anything else in xe writes to usm.asid_to_vm, except the function
+#     that creates the table (the debug build's early ASID wrap, before
+#     any VM exists);
+#   - vm_destroy_work_func() does not call xe_vm_export_vm_free() as its
+#     last call before kfree(vm);
+#   - xe_device_remove() or xe_device_declare_wedged() lacks its hook.
+# Then it proves itself: each hook is moved or removed in a copy of the
+# patched files, and the check must fail on every copy.
+#
+# Usage: hook-order.sh [SERIES=SOURCE]...
+#   SOURCE: a linux-source tarball of the series, or a tree that holds its
+#   drivers/gpu/drm/xe; default: 6.12=/usr/src/linux-source-6.12.tar.xz
+# Exit: 0 every series passed and every broken copy was caught, 1 otherwise.
+set -euo pipefail
+
+TEST_NAME="hook-order"
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+WORK=$TOP/build/hook-order
+
+# extract SERIES SOURCE DIR - xe of SOURCE (a linux-source tarball, or a
+# tree holding drivers/gpu/drm/xe) in DIR, the series applied.
+extract() {
+	local series=$1 source=$2 dir=$3 patch
+	rm -rf "$dir"
+	mkdir -p "$dir/drivers/gpu/drm"
+	if [ -d "$source" ]; then
+		cp -r "$source/drivers/gpu/drm/xe" "$dir/drivers/gpu/drm/"
+	else
+		tar -xJf "$source" -C "$dir" --strip-components=1 --wildcards \
+			'*/drivers/gpu/drm/xe/*'
+	fi
+	while read -r patch; do
+		case "$patch" in '' | '#'*) continue ;; esac
+		patch -d "$dir" -p1 -s --no-backup-if-mismatch -F0 \
+			<"$TOP/src/patches/$series/$patch" ||
+			die "$series: $patch does not apply to $source"
+	done <"$TOP/src/patches/$series/series"
+}
+
+# body FILE FUNCTION - the lines of FUNCTION's body in FILE, each prefixed
+# with its line number and a tab (a kernel-style definition: the name at
+# the start of a line, the body up to the first "}" in column 0).
+body() {
+	awk -v fn="$2" '
+		!inside && $0 ~ "^[A-Za-z].*[ *]" fn "\\(" && $0 !~ /;[[:space:]]*$/ { inside = 1; next }
+		inside && /^}/ { exit }
+		inside && !/^{/ { print FNR "\t" $0 }' "$1"
+}
+
+# statements - drop blank lines, comments, declarations and xe_assert()
+# from a body on stdin: what is left are the calls and statements.
+statements() {
+	awk '
+		{ line = substr($0, index($0, "\t") + 1) }
+		incomment { if (line ~ /\*\//) incomment = 0; next }
+		line ~ /^[[:space:]]*\/\*/ { if (line !~ /\*\//) incomment = 1; next }
+		line ~ /^[[:space:]]*$/ { next }
+		line ~ /^[[:space:]]*(struct|union|enum|u8|u16|u32|u64|int|bool|long|unsigned|void|LIST_HEAD)[[:space:]]/ && line !~ /\(/ { next }
+		line ~ /^[[:space:]]*LIST_HEAD\(/ { next }
+		line ~ /^[[:space:]]*xe_assert\(/ { next }
+		{ print }'
+}
+
+ASID_WRITE='(xa_erase|__xa_erase|xa_store|__xa_store|xa_cmpxchg|xa_release)\([^,]*usm\.asid_to_vm'
+
+# check_vm_close XE - the close hook first, before every ASID release.
+check_vm_close() {
+	local xe=$1 first hook asid
+	first=$(body "$xe/xe_vm.c" xe_vm_close_and_put | statements | head -n 1)
+	hook=$(body "$xe/xe_vm.c" xe_vm_close_and_put | grep -P '\txe_vm_export_vm_close\(vm\);' | cut -f1)
+	if [ -z "$hook" ]; then
+		echo "xe_vm_close_and_put() does not call xe_vm_export_vm_close(vm)"
+		return 1
+	fi
+	if [ "$(wc -l <<<"$hook")" -ne 1 ]; then
+		echo "xe_vm_close_and_put() calls xe_vm_export_vm_close() more than once"
+		return 1
+	fi
+	if [ "$(cut -f1 <<<"$first")" != "$hook" ]; then
+		echo "xe_vm_close_and_put(): the first call is not the hook but line ${first%%$'\t'*}: ${first#*$'\t'}"
+		return 1
+	fi
+	asid=$(body "$xe/xe_vm.c" xe_vm_close_and_put | grep -E "$ASID_WRITE" | cut -f1)
+	if [ -z "$asid" ]; then
+		echo "xe_vm_close_and_put() releases no ASID: the check does not know this xe"
+		return 1
+	fi
+	while read -r line; do
+		if [ "$line" -lt "$hook" ]; then
+			echo "xe_vm_close_and_put() releases the ASID at line $line, before the hook (line $hook)"
+			return 1
+		fi
+	done <<<"$asid"
+}
+
+# check_asid_writers XE - no other ASID release anywhere in xe, but in the
+# function that creates the table.
+check_asid_writers() {
+	local xe=$1 bad
+	bad=$(cd "$xe" && awk -v re="$ASID_WRITE" '
+		FNR == 1 { fn = ""; init = "" }
+		/^[A-Za-z].*[ *][A-Za-z_0-9]+\(/ && !/;[[:space:]]*$/ {
+			fn = $0; sub(/\(.*/, "", fn); sub(/.*[ *]/, "", fn) }
+		/^}/ { fn = "" }
+		/xa_init(_flags)?\([^,]*usm\.asid_to_vm/ { init = fn }
+		$0 ~ re && fn != "xe_vm_close_and_put" && fn != init {
+			print FILENAME ":" FNR ": in " fn "(): " $0 }' ./*.c)
+	if [ -n "$bad" ]; then
+		echo "ASID released outside xe_vm_close_and_put(): $bad"
+		return 1
+	fi
+}
+
+# check_vm_free XE - the free hook is the last call before kfree(vm).
+check_vm_free() {
+	local xe=$1 last
+	last=$(body "$xe/xe_vm.c" vm_destroy_work_func | statements | tail -n 2 | cut -f2- |
+		tr -d '\t ' | tr '\n' ' ')
+	if [ "$last" != "xe_vm_export_vm_free(vm); kfree(vm); " ]; then
+		echo "vm_destroy_work_func() does not end with xe_vm_export_vm_free(vm); kfree(vm); (ends with: $last)"
+		return 1
+	fi
+}
+
+# check_device XE FUNCTION HOOK - FUNCTION in xe_device.c calls HOOK(xe).
+check_device() {
+	if ! body "$1/xe_device.c" "$2" | grep -qP "\t$3\(xe\);"; then
+		echo "$2() does not call $3(xe)"
+		return 1
+	fi
+}
+
+# check_tree XE - every check on one patched xe; prints why it failed.
+check_tree() {
+	local xe=$1 rc=0
+	check_vm_close "$xe" || rc=1
+	check_asid_writers "$xe" || rc=1
+	check_vm_free "$xe" || rc=1
+	check_device "$xe" xe_device_remove xe_vm_export_device_remove || rc=1
+	check_device "$xe" xe_device_declare_wedged xe_vm_export_device_wedged || rc=1
+	return "$rc"
+}
+
+# Broken copies: each edits the copy's files; the check must then fail.
+break_close_after_asid() {
+	# the hook moved to the end of xe_vm_close_and_put(), after the ASID release
+	perl -0pi -e 's/\n[^\n]*\n\txe_vm_export_vm_close\(vm\);\n/\n/; s/(\n\txe_vm_put\(vm\);\n}\n\nstatic void vm_destroy_work_func)/\n\txe_vm_export_vm_close(vm);$1/' "$1/xe_vm.c"
+}
+break_close_second() {
+	# the hook after xe_vm_close(): a call runs before it
+	perl -0pi -e 's/\n\txe_vm_export_vm_close\(vm\);\n(\txe_vm_close\(vm\);\n)/\n$1\txe_vm_export_vm_close(vm);\n/' "$1/xe_vm.c"
+}
+break_asid_elsewhere() {
+	# an ASID release in another function of xe_vm.c
+	perl -0pi -e 's/(\nstruct xe_vm \*xe_vm_lookup\(struct xe_file \*xef, u32 id\)\n\{\n)/$1\txa_erase(&xef->xe->usm.asid_to_vm, id);\n/' "$1/xe_vm.c"
+}
+break_free_early() {
+	# the free hook before the destroy work's last use of the device
+	perl -0pi -e 's/\n[^\n]*\n\txe_vm_export_vm_free\(vm\);\n/\n/; s/(\n\tttm_lru_bulk_move_fini\()/\n\txe_vm_export_vm_free(vm);$1/' "$1/xe_vm.c"
+}
+break_no_remove() {
+	perl -0pi -e 's/\n\txe_vm_export_device_remove\(xe\);\n/\n/' "$1/xe_device.c"
+}
+break_no_wedged() {
+	perl -0pi -e 's/\n\txe_vm_export_device_wedged\(xe\);\n/\n/' "$1/xe_device.c"
+}
+BREAKS=(break_close_after_asid break_close_second break_asid_elsewhere
+	break_free_early break_no_remove break_no_wedged)
+
+# self_test SERIES XE - every broken copy of XE fails the check.
+self_test() {
+	local series=$1 xe=$2 b copy=$WORK/copy why
+	for b in "${BREAKS[@]}"; do
+		rm -rf "$copy"
+		mkdir -p "$copy"
+		cp "$xe/xe_vm.c" "$xe/xe_device.c" "$copy/"
+		"$b" "$copy"
+		if cmp -s "$xe/xe_vm.c" "$copy/xe_vm.c" && cmp -s "$xe/xe_device.c" "$copy/xe_device.c"; then
+			fail "$series self-test $b: the edit changed nothing (the breaker does not know this xe)"
+		elif why=$(check_tree "$copy"); then
+			fail "$series self-test $b: the check passed a broken copy"
+		else
+			ok "$series self-test $b: caught ($(head -n 1 <<<"$why"))"
+		fi
+	done
+}
+
+main() {
+	local arg series tarball xe why
+	[ $# -gt 0 ] || set -- "6.12=/usr/src/linux-source-6.12.tar.xz"
+	need_packages patch xz-utils
+	for arg in "$@"; do
+		series=${arg%%=*}
+		tarball=${arg#*=}
+		[ -f "$TOP/src/patches/$series/series" ] || die "no hook series src/patches/$series"
+		[ -e "$tarball" ] || die "$series: no source $tarball"
+		log "$series: applying the hook series to the xe of $tarball"
+		extract "$series" "$tarball" "$WORK/$series"
+		xe=$WORK/$series/drivers/gpu/drm/xe
+		if why=$(check_tree "$xe"); then
+			ok "$series: hooks first in xe_vm_close_and_put() (before every ASID release), last in vm_destroy_work_func(), in remove and wedge"
+		else
+			fail "$series: $why"
+		fi
+		self_test "$series" "$xe"
+	done
+	summary
+}
+
+main "$@"
