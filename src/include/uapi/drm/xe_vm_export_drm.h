@@ -38,8 +38,11 @@ extern "C" {
  *
  * Rules:
  *  - a VM has at most one live export; a second export fails with -EEXIST
- *    until the file descriptor of the first one is closed by every holder
- *    (a copy in a forked child counts as a holder);
+ *    while the caller still has the first one's file in its file
+ *    descriptor table. Once the caller closed its descriptors of it, a new
+ *    export replaces the old one even if a copy lives on elsewhere (a
+ *    forked child, an SCM_RIGHTS message, pidfd_getfd()): the old file
+ *    then imports nothing (-ENOENT) and keeps nothing of the VM;
  *  - the export file descriptor never keeps the VM's owner from destroying
  *    it: &DRM_IOCTL_XE_VM_DESTROY succeeds whether the VM is exported,
  *    imported or registered by an auxiliary driver. Before the VM's address
@@ -47,8 +50,9 @@ extern "C" {
  *    auxiliary driver that registered the VM and waits until each has
  *    stopped using it; then the destroy returns 0. Closing the DRM file
  *    does the same for each of its VMs. A file descriptor that outlives the
- *    VM keeps a small structure allocated, nothing else, and imports fail
- *    with -ENOENT;
+ *    VM's close (or its replacement by a new export) keeps a small structure
+ *    allocated, nothing of the VM nor of the device, and imports through
+ *    it fail with -ENOENT;
  *  - only the process (address space) that exported the VM can hand the
  *    file descriptor to an auxiliary driver; another process holding a copy
  *    gets -EPERM from the driver;
@@ -69,7 +73,10 @@ extern "C" {
  *    on input; or the kernel lacks VM export (see above);
  *  - -ENOENT: no VM with @vm_id in this DRM file, or the VM is closed or
  *    banned;
- *  - -EEXIST: the VM already has a live export;
+ *  - -EEXIST: the VM already has a live export, still open in the caller;
+ *  - -ECANCELED: the device is wedged (xe refuses every ioctl then; the
+ *    VM's importers have been or are being revoked);
+ *  - -ENODEV: the device was unplugged (unbound or removed);
  *  - -EMFILE, -ENFILE, -ENOMEM: resource limits.
  */
 
