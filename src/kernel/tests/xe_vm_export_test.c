@@ -56,6 +56,13 @@
 #include "xe_range_fence.h"
 #include "xe_vm_export_compat.h"
 
+/*
+ * mm_alloc() is exported to KUnit tests only, in the kernel's testing
+ * namespace (a bare token before 6.13, a string since): the modinfo line
+ * both forms of MODULE_IMPORT_NS() write, on every kernel. Test builds only.
+ */
+MODULE_INFO(import_ns, "EXPORTED_FOR_KUNIT_TESTING");
+
 /* Whether xe's own xe_vm_close_and_put() closes the mock VMs. */
 #define REAL_CLOSE	(!XE_VM_EXPORT_KSERIES_GE(6, 13))
 
@@ -665,9 +672,11 @@ static void import_vm(struct kunit *test)
 	int fd;
 	u32 id;
 
+	dev_refs = kref_read(&ctx->xe->drm.ref);
 	vm = vm_create_assert(test, XE_VM_FLAG_LR_MODE | XE_VM_FLAG_SCRATCH_PAGE |
 			      XE_VM_FLAG_64K, &id);
-	dev_refs = kref_read(&ctx->xe->drm.ref);
+	/* the VM's resv object holds the device, until the VM's free */
+	KUNIT_EXPECT_EQ(test, kref_read(&ctx->xe->drm.ref), ++dev_refs);
 	KUNIT_ASSERT_EQ(test, do_export(ctx, id, &fd), 0);
 	/* an exported VM keeps its device until xe_vm_export_vm_free() */
 	KUNIT_EXPECT_EQ(test, kref_read(&ctx->xe->drm.ref), dev_refs + 1);
@@ -710,7 +719,7 @@ static void import_vm(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kref_read(&ctx->xe->drm.ref), dev_refs + 1);
 	xe_vm_import_put(imp);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 1);
-	KUNIT_EXPECT_EQ(test, kref_read(&ctx->xe->drm.ref), dev_refs);
+	KUNIT_EXPECT_EQ(test, kref_read(&ctx->xe->drm.ref), dev_refs - 1);
 }
 
 static const struct file_operations other_fops = {
@@ -1425,6 +1434,10 @@ static void unbind_order_desc(const struct unbind_order *o, char *desc)
 
 KUNIT_ARRAY_PARAM(unbind_order, unbind_orders, unbind_order_desc);
 
+static const struct drm_driver unbind_driver = {
+	.driver_features = DRIVER_GEM,
+};
+
 static void count_release(struct drm_device *drm, void *arg)
 {
 	atomic_inc(arg);
@@ -1454,8 +1467,9 @@ static void unbind_last_references(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
 	dev = kunit_device_register(test, "xe_vm_export_unbind");
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
-	xe = drm_kunit_helper_alloc_drm_device(test, dev, struct xe_device,
-					       drm, DRIVER_GEM);
+	/* a driver that outlives the device, as xe's static one does */
+	xe = drm_kunit_helper_alloc_drm_device_with_driver(test, dev, struct xe_device,
+							   drm, &unbind_driver);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, xe);
 	xe->info.va_bits = 48;
 	ve_ctx_init(test, ctx, xe);
