@@ -76,7 +76,7 @@ ASID_WRITE='(xa_erase|__xa_erase|xa_store|__xa_store|xa_cmpxchg|xa_release)\([^,
 
 # check_vm_close XE - the close hook first, before every ASID release.
 check_vm_close() {
-	local xe=$1 first hook asid
+	local xe=$1 first hook asid stmt
 	first=$(body "$xe/xe_vm.c" xe_vm_close_and_put | statements | head -n 1)
 	hook=$(body "$xe/xe_vm.c" xe_vm_close_and_put | grep -P '\txe_vm_export_vm_close\(vm\);' | cut -f1)
 	if [ -z "$hook" ]; then
@@ -88,7 +88,8 @@ check_vm_close() {
 		return 1
 	fi
 	if [ "$(cut -f1 <<<"$first")" != "$hook" ]; then
-		echo "xe_vm_close_and_put(): the first call is not the hook but line ${first%%$'\t'*}: ${first#*$'\t'}"
+		stmt=${first#*$'\t'}
+		echo "xe_vm_close_and_put(): the first call is not the hook but line ${first%%$'\t'*}: ${stmt#"${stmt%%[![:space:]]*}"}"
 		return 1
 	fi
 	asid=$(body "$xe/xe_vm.c" xe_vm_close_and_put | grep -E "$ASID_WRITE" | cut -f1)
