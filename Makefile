@@ -32,7 +32,12 @@ CHECKS := check-provider check-static
 # Heavier layers, run by `make check-full` after `make check` (README).
 HEAVY_CHECKS :=
 
-.PHONY: help install module dist check check-full bench $(CHECKS) $(HEAVY_CHECKS)
+.PHONY: help install module dist check check-full bench report-reset $(CHECKS) $(HEAVY_CHECKS)
+
+# The checks share dist/, build/ and the isolated roots of TEST_CACHE, and
+# each uses both cores already: they run one after the other, in the order
+# of CHECKS, also under `make -j` (which the builds inside them still use).
+.NOTPARALLEL:
 
 help:
 	@echo "xe-vm-export $(VERSION): Intel xe with VM export, as a DKMS package"
@@ -66,11 +71,21 @@ $(DIST)/$(NAME)-$(VERSION).tar.gz: $(DIST_FILES)
 # stays the default goal).
 -include $(sort $(wildcard mk/*.mk))
 
-check: $(CHECKS)
-	@echo "make check: all checks passed ($(CHECKS))"
+# build/report: one line per test (checks passed, failed, skipped with
+# why, seconds, compiler cache hits), written by each test's summary
+# (tests/lib.sh); make check starts it afresh and prints it at the end.
+REPORT := $(BUILD)/report
+
+report-reset:
+	@mkdir -p $(BUILD) && rm -f $(REPORT)
+
+check: report-reset $(CHECKS)
+	@. tests/lib.sh && report_print $(REPORT)
+	@echo "make check: all checks passed ($(CHECKS)); report: $(REPORT)"
 
 check-full: check $(HEAVY_CHECKS)
-	@echo "make check-full: all checks passed ($(CHECKS) $(HEAVY_CHECKS))"
+	@. tests/lib.sh && report_print $(REPORT)
+	@echo "make check-full: all checks passed ($(CHECKS) $(HEAVY_CHECKS)); report: $(REPORT)"
 
 check-static:
 	tests/static/run.sh

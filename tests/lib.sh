@@ -74,8 +74,17 @@ check() {
 	shift
 	if "$@"; then ok "$desc"; else fail "$desc"; fi
 }
+# summary - the test's last line: "N passed, M failed" (and "K skipped
+# (why...)" when something was skipped); returns non-zero when anything
+# failed. Floors first (summary_floors): no check passed, or a skip the
+# allow-list does not expect, is a failure. The line goes to the report too.
 summary() {
-	printf '%s: %d passed, %d failed\n' "${TEST_NAME:-test}" "$PASSED" "$FAILED"
+	local why=''
+
+	summary_floors
+	[ "$SKIPPED" -eq 0 ] || why=", $SKIPPED skipped ($(printf '%s; ' "${SKIP_WHY[@]}" | sed 's/; $//'))"
+	printf '%s: %d passed, %d failed%s\n' "${TEST_NAME:-test}" "$PASSED" "$FAILED" "$why"
+	report_line
 	[ "$FAILED" -eq 0 ]
 }
 
@@ -92,10 +101,52 @@ skip() {
 summary_with_skips() {
 	local why=''
 
+	summary_floors
 	[ "$SKIPPED" -eq 0 ] || why=" ($(printf '%s; ' "${SKIP_WHY[@]}" | sed 's/; $//'))"
 	printf '%s: %d passed, %d failed, %d skipped%s\n' "${TEST_NAME:-test}" "$PASSED" "$FAILED" \
 		"$SKIPPED" "$why"
+	report_line
 	[ "$FAILED" -eq 0 ]
+}
+
+# Expected skips: tests/skips.allow, one "TEST_NAME<tab>ERE" a line, the ERE
+# matching the whole "WHAT: WHY" of a skip. A skip no line expects fails:
+# what the archive cannot feed today is listed there, with why; anything
+# else that stops running is seen.
+SKIPS_ALLOW=$TOP/tests/skips.allow
+skip_expected() { # "WHAT: WHY"
+	local name re
+	while IFS=$'\t' read -r name re; do
+		case $name in '' | '#'*) continue ;; esac
+		[ "$name" = "${TEST_NAME:-test}" ] || continue
+		grep -qxE -- "$re" <<<"$1" && return 0
+	done <"$SKIPS_ALLOW"
+	return 1
+}
+
+# summary_floors - every count has a floor: a test that passed no check at
+# all (nothing found to test, no kernel, no host) fails, and so does a skip
+# that tests/skips.allow does not expect.
+summary_floors() {
+	local s
+	[ "$PASSED" -gt 0 ] || fail "no check passed: a test that counted zero checks proves nothing"
+	for s in "${SKIP_WHY[@]}"; do
+		skip_expected "$s" ||
+			fail "unexpected skip, not in tests/skips.allow for ${TEST_NAME:-test}: $s"
+	done
+	return 0
+}
+
+# count_floor WHAT N [MIN] - fail unless N (cases, hosts, kernels found) is
+# at least MIN (default 1), else one ok line; for the counts a test
+# relies on, so that zero found is never "all passed".
+count_floor() {
+	local what=$1 n=$2 min=${3:-1}
+	if [ "$n" -ge "$min" ]; then
+		ok "$what: $n (at least $min)"
+	else
+		fail "$what: $n, at least $min expected"
+	fi
 }
 
 # test_kernels [COUNT [SERIES [APT_CACHE...]]] - the test kernels, chosen
@@ -150,3 +201,96 @@ sparse_w1() {
 		ok "${what}sparse and W=1 clean against $kver: ${objs[*]}"
 	fi
 }
+
+# --- compiler cache -------------------------------------------------------
+# Every compile of the tests goes through ccache (ccache's compiler links
+# first in PATH; kbuild calls the compiler by name), with one cache in
+# TEST_CACHE per Debian suite: the host's builds and those of DKMS in the
+# roots (root.sh mounts it, in_root passes the same settings), so the same
+# xe of the same kernel, source and build path is compiled once per run.
+# Builds still go through dkms and make as a user's do. XE_TEST_CCACHE=0
+# turns it off.
+
+# ccache_dir SUITE - the cache of SUITE's compilers.
+ccache_dir() {
+	echo "$TEST_CACHE/ccache/$1"
+}
+
+# ccache_host_suite - the host's suite (its compilers' cache), from os-release.
+ccache_host_suite() {
+	sed -n 's/^VERSION_CODENAME=//p' /etc/os-release
+}
+
+ccache_setup() {
+	[ "${XE_TEST_CCACHE:-1}" != 0 ] || return 0
+	[ "$(id -u)" = 0 ] || command -v ccache >/dev/null || return 0
+	need_packages ccache
+	CCACHE_DIR=$(ccache_dir "$(ccache_host_suite)")
+	mkdir -p "$CCACHE_DIR"
+	# 8 GB: a cold run's xe builds (about 0.2 GB each with debug info).
+	CCACHE_MAXSIZE=8G
+	export CCACHE_DIR CCACHE_MAXSIZE
+	case ":$PATH:" in
+	*:/usr/lib/ccache:*) ;;
+	*) export PATH=/usr/lib/ccache:$PATH ;;
+	esac
+}
+
+# ccache_counts [DIR] - "hits misses" of a cache so far (0 0 when none).
+ccache_counts() {
+	local dir=${1:-${CCACHE_DIR:-}}
+	if [ -z "$dir" ] || [ ! -d "$dir" ] || ! command -v ccache >/dev/null; then
+		echo 0 0
+		return 0
+	fi
+	CCACHE_DIR=$dir ccache --print-stats 2>/dev/null | awk -F'\t' '
+		$1 == "direct_cache_hit" || $1 == "preprocessed_cache_hit" { h += $2 }
+		$1 == "cache_miss" { m += $2 }
+		END { print h + 0, m + 0 }'
+}
+
+# ccache_all_counts - "hits misses" summed over every suite's cache.
+ccache_all_counts() {
+	local d h m th=0 tm=0
+	for d in "$TEST_CACHE"/ccache/*/; do
+		[ -d "$d" ] || continue
+		read -r h m <<<"$(ccache_counts "$d")"
+		th=$((th + h)) tm=$((tm + m))
+	done
+	echo "$th $tm"
+}
+
+# --- the report -----------------------------------------------------------
+# Each test's summary appends one line to build/report (make check empties
+# it first): test, checks passed and failed, skips with reasons, seconds
+# since the test started, the compiles it sent through ccache and their
+# hits. REPORT= names another file.
+REPORT=${REPORT:-$TOP/build/report}
+REPORT_T0=$(date +%s)
+REPORT_CCACHE0=$(ccache_all_counts)
+
+# report_line - this test's line (tab-separated; report_print aligns).
+report_line() {
+	local h0 m0 h1 m1 hits total why='-'
+	read -r h0 m0 <<<"$REPORT_CCACHE0"
+	read -r h1 m1 <<<"$(ccache_all_counts)"
+	hits=$((h1 - h0)) total=$((h1 - h0 + m1 - m0))
+	[ "$SKIPPED" -eq 0 ] || why=$(printf '%s; ' "${SKIP_WHY[@]}" | sed 's/; $//')
+	mkdir -p "$(dirname "$REPORT")"
+	printf '%s\t%d\t%d\t%d\t%d\t%s\t%s\n' "${TEST_NAME:-test}" "$PASSED" "$FAILED" \
+		"$SKIPPED" "$(($(date +%s) - REPORT_T0))" \
+		"$([ "$total" -eq 0 ] && echo - || echo "$hits/$total ($((100 * hits / total))%)")" \
+		"$why" >>"$REPORT"
+}
+
+# report_print [FILE] - the report as a table.
+report_print() {
+	local f=${1:-$REPORT}
+	[ -s "$f" ] || return 0
+	printf '%-18s %6s %6s %6s %7s  %-20s %s\n' test passed failed skipped seconds 'ccache hits' 'skips (why)'
+	awk -F'\t' '{ printf "%-18s %6d %6d %6d %7d  %-20s %s\n", $1, $2, $3, $4, $5, $6, $7 }' "$f"
+	awk -F'\t' '{ p += $2; f += $3; s += $4; t += $5 }
+		END { printf "%-18s %6d %6d %6d %7d\n", "total", p, f, s, t }' "$f"
+}
+
+ccache_setup

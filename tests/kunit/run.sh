@@ -242,7 +242,9 @@ judge() {
 	if [ ${#missing[@]} -gt 0 ]; then
 		fail "project suite(s) with no results: ${missing[*]}"
 	fi
-	if [ "$got" -lt "$want" ]; then
+	if [ "$want" -eq 0 ]; then
+		fail "no KUNIT_CASE found in the project's test files as built ($XE_WORK/tests, from src/kernel/tests/*.c): zero cases declared is not a pass"
+	elif [ "$got" -lt "$want" ]; then
 		fail "project suites passed $got case(s), src/kernel/tests/*.c declare $want (skipped cases do not pass)"
 	else
 		ok "project suites passed $got case(s) of $want declared"

@@ -1,9 +1,11 @@
 #!/bin/bash
 # piuparts.sh DEB... - Debian's own install/upgrade/purge tester on the
 # .debs: install, purge, and check that nothing is left behind or broken.
-# Its base chroot (a .tgz, as piuparts wants) holds the packages' dependencies
-# already, so a run only installs ours; it uses the same archives as the
-# host (--keep-sources-list).
+# Its base chroot (a .tgz, as piuparts wants) is a minimal Debian without
+# the packages' dependencies (dkms, gcc, make, patch, rsync, xz-utils): apt
+# brings them from the Depends, as for a user. It uses the same archives as
+# the host (--keep-sources-list) and is remade when the archive's Release
+# dates change (root.sh).
 set -euo pipefail
 
 TEST_NAME=piuparts
@@ -13,20 +15,32 @@ TEST_NAME=piuparts
 . "$(dirname "$0")/root.sh"
 
 LOGS=$PKG_CACHE/logs/piuparts
-BASE_PACKAGES=(dkms gcc make patch rsync xz-utils kmod linux-libc-dev)
+# The base: minbase, nothing more. DEPENDS_PROBES: commands of the
+# packages' dependencies, which must not be in it.
+BASE_PACKAGES=()
+DEPENDS_PROBES=(usr/sbin/dkms usr/bin/gcc usr/bin/make usr/bin/patch usr/bin/rsync usr/bin/xz)
 
 base_tgz() {
 	local key out
-	key=$(printf '%s\n' "${BASE_PACKAGES[@]}" v1 | sha256sum | cut -c1-12)
+	key=$(printf '%s\n' "${BASE_PACKAGES[@]}" "$(root_release_dates bookworm)" v2 |
+		sha256sum | cut -c1-12)
 	out=$PKG_CACHE/piuparts-base-$key.tgz
 	if [ ! -s "$out" ]; then
 		run_logged "$LOGS/mmdebstrap.log" "mmdebstrap: piuparts base -> $out" \
 			mmdebstrap --variant=minbase \
-			--include="$(IFS=,; echo "${BASE_PACKAGES[*]}")" \
+			${BASE_PACKAGES[@]:+--include="$(IFS=,; echo "${BASE_PACKAGES[*]}")"} \
 			bookworm "$out.tmp.tar.gz" "$(root_sources_file bookworm)" >&2
+		find "$PKG_CACHE" -maxdepth 1 -name 'piuparts-base-*.tgz' -delete
 		mv "$out.tmp.tar.gz" "$out"
 	fi
 	echo "$out"
+}
+
+# base_lacks_depends TGZ - none of DEPENDS_PROBES in the base.
+base_lacks_depends() {
+	local found
+	found=$(tar -tzf "$1" | sed 's|^\./||' | grep -xF -f <(printf '%s\n' "${DEPENDS_PROBES[@]}") || true)
+	[ -z "$found" ] || { echo "in the base already: $found"; return 1; }
 }
 
 main() {
@@ -35,6 +49,8 @@ main() {
 	mkdir -p "$LOGS"
 	local base
 	base=$(base_tgz)
+	check "piuparts base has none of ${DEPENDS_PROBES[*]##*/} (apt brings them from Depends)" \
+		base_lacks_depends "$base"
 	if run_logged "$LOGS/piuparts.log" "piuparts ${*##*/}" \
 		piuparts --basetgz="$base" --keep-sources-list --distribution=bookworm \
 		--tmpdir="$PKG_CACHE" "$@"; then

@@ -29,8 +29,11 @@
 #
 # The base tarball of a suite ($PKG_CACHE/debianNN-root-KEY.tar) holds the
 # build tools and dkms, no kernel: the tests choose their kernels from the
-# archive when they run. KEY hashes the suite, its package list and its
-# sources, so a change to either makes a new base. The minimal base
+# archive when they run. KEY hashes the suite, its package list, its
+# sources and the Date of the archive's Release files for the suite (suite,
+# -updates, -security; root_release_dates), so a change to either, or a
+# point release or security update of the archive, makes a new base: what
+# users get reaches the tests the next run. The minimal base
 # ($PKG_CACHE/debianNN-minimal-KEY.tar) holds ROOT_MINIMAL_PACKAGES only.
 
 PKG_CACHE=$TEST_CACHE/packaging
@@ -38,12 +41,17 @@ APT_ARCHIVES=$PKG_CACHE/apt-archives
 ROOT=''
 export ROOT_SUITE='' ROOT_BACKPORTS=''
 ROOT_MOUNTS=()
+# Where a root sees the tests' compiler cache of its suite (tests/lib.sh).
+CCACHE_ROOT_DIR=/var/cache/xe-vm-export-ccache
 
+# ccache: the tests' compiler cache (tests/lib.sh), not a dependency of
+# the product; it builds nothing by itself.
 ROOT_PACKAGES=(build-essential dkms kmod xz-utils rsync patch openssl zstd
-	initramfs-tools rpm)
+	initramfs-tools rpm ccache)
 # A fresh minimal Debian where a user typed `apt install make` to run
-# `make install` from a copy of the checkout.
-ROOT_MINIMAL_PACKAGES=(make)
+# `make install` from a copy of the checkout; the depends step installs the
+# package into it with apt alone, to prove its Depends.
+ROOT_MINIMAL_PACKAGES=(make ccache)
 
 XE_TEST_DEBIAN_MIRROR=${XE_TEST_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 XE_TEST_SECURITY_MIRROR=${XE_TEST_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
@@ -88,11 +96,30 @@ root_base_packages() {
 	fi
 }
 
+# root_release_dates SUITE - "SUITE-DIST DATE" of each archive the base is
+# made from, from its Release file fetched now (once per test); a fetch
+# that fails is an error (the root could not be made either).
+declare -A ROOT_RELEASE_DATES=()
+root_release_dates() {
+	local suite=$1 d url date out=''
+	if [ -z "${ROOT_RELEASE_DATES[$suite]:-}" ]; then
+		for d in "$suite" "$suite-updates" "$suite-security"; do
+			url=$XE_TEST_DEBIAN_MIRROR/dists/$d/Release
+			[ "$d" != "$suite-security" ] || url=$XE_TEST_SECURITY_MIRROR/dists/$d/Release
+			date=$(curl -fsSL --retry 3 "$url" | sed -n 's/^Date: //p') || date=''
+			[ -n "$date" ] || die "no Date in $url (the archive is needed to make or key the $suite root)"
+			out+="$d $date;"
+		done
+		ROOT_RELEASE_DATES[$suite]=$out
+	fi
+	echo "${ROOT_RELEASE_DATES[$suite]}"
+}
+
 root_tarball() { # SUITE [minimal]
 	local key kind=root
 	[ "${2:-}" != minimal ] || kind=minimal
-	key=$(printf '%s\n' "$1" "$(root_base_packages "${2:-}")" "$(root_sources "$1")" v2 |
-		sha256sum | cut -c1-12)
+	key=$(printf '%s\n' "$1" "$(root_base_packages "${2:-}")" "$(root_sources "$1")" \
+		"$(root_release_dates "$1")" v2 | sha256sum | cut -c1-12)
 	echo "$PKG_CACHE/debian$(root_suite_number "$1")-$kind-$key.tar"
 }
 
@@ -115,6 +142,9 @@ root_build_tarball() { # SUITE OUT [minimal]
 		--setup-hook='echo MODULES=list >"$1/etc/initramfs-tools/conf.d/xe-vm-export-tests"' \
 		--customize-hook='printf "#!/bin/sh\nexit 101\n" >"$1/usr/sbin/policy-rc.d"; chmod +x "$1/usr/sbin/policy-rc.d"' \
 		"$suite" "$tmp" "$(root_sources_file "$suite")"
+	# The bases of an older archive state are not used again.
+	find "$PKG_CACHE" -maxdepth 1 -regextype egrep \
+		-regex ".*/debian$(root_suite_number "$suite")-${3:-root}-[0-9a-f]{12}\.tar" -delete
 	mv "$tmp" "$out"
 }
 
@@ -161,6 +191,12 @@ root_create() {
 	root_mount sysfs sys /sys
 	root_mount bind /dev /dev
 	root_mount bind "$APT_ARCHIVES" /var/cache/apt/archives
+	ROOT_CCACHE=''
+	if [ -n "${CCACHE_DIR:-}" ]; then
+		mkdir -p "$(ccache_dir "$suite")"
+		root_mount bind "$(ccache_dir "$suite")" "$CCACHE_ROOT_DIR"
+		ROOT_CCACHE=$CCACHE_ROOT_DIR
+	fi
 	run_logged "$PKG_CACHE/logs/apt-update-$name.log" "apt-get update in the $suite${bp:+ +$bp} root" \
 		in_root apt-get update
 }
@@ -182,9 +218,16 @@ root_destroy() {
 	rm -rf --one-file-system "$ROOT"
 }
 
-# in_root CMD... - run CMD in the root with a clean environment.
+# in_root CMD... - run CMD in the root with a clean environment; with the
+# tests' compiler cache mounted (root_create), ccache's compiler links come
+# first in PATH, so that dkms's make and kbuild compile through it.
 in_root() {
-	chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+	local path=/usr/sbin:/usr/bin:/sbin:/bin cc=()
+	if [ -n "${ROOT_CCACHE:-}" ]; then
+		path=/usr/lib/ccache:$path
+		cc=(CCACHE_DIR="$ROOT_CCACHE" CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-8G}")
+	fi
+	chroot "$ROOT" /usr/bin/env -i PATH="$path" "${cc[@]}" \
 		HOME=/root LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
 }
 
