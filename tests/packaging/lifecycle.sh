@@ -41,6 +41,11 @@
 #   make-install  `make install` in a fresh minimal root of the suite: it
 #                 installs its build tools and a default kernel by itself;
 #                 the state goes to /var/lib/xe-vm-export
+#   depends       (bookworm) the Depends proven: a fresh minimal root without
+#                 dkms, gcc, make, patch or rsync gets K_NEW's image, headers
+#                 and linux-source, then `apt-get install` of the .deb alone
+#                 (no Recommends): apt must bring what the build needs from
+#                 the package's Depends, and DKMS builds ours for K_NEW
 #
 # Every apt step checks apt's exit status, `dpkg --audit` empty and
 # `dkms status`. LIFECYCLE_STEPS="STEP..." runs only those steps (for
@@ -674,6 +679,31 @@ step_make_install() {
 		test -z "$(left_in_root "${src#/}/build/cache/*")"
 }
 
+# step_depends - see the top of this file. A Depends entry removed from
+# debian/control fails it (the build, or a check, misses the tool).
+step_depends() {
+	local v pkg left
+	v=$(deb_version "$DEB_DIR"/"$NAME"-dkms_*.deb)
+	root_destroy
+	root_create "depends-$ROOT_SUITE" "$ROOT_SUITE" minimal
+	trap 'root_destroy; rm -rf "$WORK"' EXIT
+	root_apt "$LOGS/depends-base.log" "depends: purge make (the base's, for make install)" \
+		purge make || { fail "depends: make purged from the fresh root"; return 1; }
+	root_apt "$LOGS/depends-kernel.log" "depends: $K_NEW (image, headers), linux-source-6.12=$V_NEW" \
+		install "linux-image-$K_NEW" "linux-headers-$K_NEW" "linux-source-6.12=$V_NEW" ||
+		{ fail "depends: $K_NEW and its source installed"; return 1; }
+	# shellcheck disable=SC2016 # expanded by the root's shell
+	left=$(in_root sh -c 'for c in dkms gcc make patch rsync; do command -v $c; done' 2>/dev/null || true)
+	check "depends: before the package, none of dkms gcc make patch rsync in the root (${left:-none})" \
+		test -z "$left"
+	pkg=$(root_copy "$DEB_DIR"/"$NAME"-dkms_*.deb)
+	timed depends-install apt_step "$LOGS/depends-install.log" \
+		"depends: apt-get install ${pkg##*/} alone, its Depends from the archive" depends \
+		install "$pkg" || return 1
+	expect_ours "$K_NEW" "$v" depends
+	expect_built_from "$K_NEW" "$(upstream "$V_NEW")" depends
+}
+
 step_kmod_deb() {
 	local deb
 	deb=$("$TOP/debian/pkgtools/build-kmod-deb.sh" "$K_NEW" "$(compgen -G "$WORK/xe.ko*")" "$WORK/kmod") ||
@@ -736,7 +766,7 @@ run_step() {
 steps_of_suite() {
 	if [ "$1" = bookworm ]; then
 		echo install aux no-source other-series dist-upgrade aux-remove pkg-upgrade kernel-remove
-		echo remove rpm purge kmod-deb kmod-rpm make-install
+		echo remove rpm purge kmod-deb kmod-rpm make-install depends
 	else
 		echo install no-source other-series dist-upgrade bpo-kernel bpo-upgrade pkg-upgrade \
 			kernel-remove remove purge make-install
