@@ -21,6 +21,20 @@ die() {
 	exit 1
 }
 
+# apt_update_waiting - apt-get update; apt waits for dpkg's lock
+# (DPkg::Lock::Timeout) but not for that of the lists, which another apt-get
+# update may hold: retried for up to 10 minutes.
+apt_update_waiting() {
+	local i out
+	for ((i = 0; i < 60; i++)); do
+		out=$(apt-get -o DPkg::Lock::Timeout=600 update -qq 2>&1) && return 0
+		grep -q 'Could not get lock' <<<"$out" || { printf '%s\n' "$out" >&2; return 1; }
+		sleep 10
+	done
+	printf '%s\n' "$out" >&2
+	return 1
+}
+
 # need_packages PKG... - apt-get install what is missing (tests' own needs,
 # never the product). Runs apt-get update once per call when something is
 # missing.
@@ -34,7 +48,7 @@ need_packages() {
 	log "installing test dependencies: ${missing[*]}"
 	# Another apt (a test of another area, an admin) may hold dpkg's lock:
 	# wait for it rather than fail.
-	apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+	apt_update_waiting
 	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
 		--no-install-recommends "${missing[@]}" >/dev/null
 }
