@@ -115,6 +115,28 @@ playbook() {
 		-e "xe_vm_export_report_dir=$WORK/reports" "$@" >"$logf" 2>&1
 }
 
+# recap_ok LOG - every host has its PLAY RECAP line in LOG, with
+# unreachable=0 and failed=0 (a playbook that did not run has none).
+recap_ok() {
+	local h
+	for h in "${HOSTS[@]}"; do
+		grep -qE "^$h +: ok=[0-9]+ +changed=[0-9]+ +unreachable=0 +failed=0( |\$)" "$1" ||
+			{ echo "$h: no PLAY RECAP line with unreachable=0 failed=0 in $1" >&2; return 1; }
+	done
+}
+
+# playbook_unchanged N WHAT ARGS... - a playbook run, its checks: exit status
+# 0 and each host's PLAY RECAP clean; then changed=0 in total (the runs
+# after the first, which must change nothing).
+playbook_unchanged() {
+	local n=$1 what=$2 rc=0 logf=$LOGS/playbook-$1.log
+	shift 2
+	playbook "$logf" "$@" || rc=$?
+	check "playbook: $what exits 0 (got $rc; log: $logf)" test "$rc" -eq 0
+	check "playbook: $what: each host's PLAY RECAP with unreachable=0 failed=0" recap_ok "$logf"
+	check "playbook: $what changes nothing (changed=0)" test "$(recap_changed "$logf")" -eq 0
+}
+
 # recap_changed LOG - total changed= of the PLAY RECAP.
 recap_changed() {
 	sed -n 's/.* changed=\([0-9]*\) .*/\1/p' "$1" | awk '{ s += $1 } END { print s + 0 }'
@@ -152,8 +174,8 @@ check_ours() {
 run_playbook() {
 	local n=$1 what=$2
 	shift 2
-	if playbook "$LOGS/playbook-$n.log" "$@"; then
-		ok "playbook: $what"
+	if playbook "$LOGS/playbook-$n.log" "$@" && recap_ok "$LOGS/playbook-$n.log"; then
+		ok "playbook: $what (exit 0, every host's PLAY RECAP unreachable=0 failed=0)"
 	else
 		fail "playbook: $what (log: $LOGS/playbook-$n.log)"
 		tail -n 30 "$LOGS/playbook-$n.log"
@@ -196,13 +218,8 @@ check_install() {
 	check "fleet table: three hosts with $k installed, our xe" \
 		test "$(table_rows "^host[123] +$(re "$k") +installed +ours ")" -eq 3
 	sed 's/^/  /' "$WORK/reports/fleet-table.txt"
-	playbook "$LOGS/playbook-2.log" || true
-	check "playbook: a second run, no host failed" not grep -q "failed=[1-9]" "$LOGS/playbook-2.log"
-	check "playbook: a second run changes nothing (changed=0)" \
-		test "$(recap_changed "$LOGS/playbook-2.log")" -eq 0
-	playbook "$LOGS/playbook-check.log" --check || true
-	check "playbook --check: no host failed" not grep -q "failed=[1-9]" "$LOGS/playbook-check.log"
-	check "playbook --check: changes nothing" test "$(recap_changed "$LOGS/playbook-check.log")" -eq 0
+	playbook_unchanged 2 "a second run"
+	playbook_unchanged check "--check" --check
 }
 
 # host_upgrade HOST - what the host's own apt does when the archive moved:
