@@ -11,8 +11,10 @@ HELP_LINES += "make bench-kunit              cost of the VM export ioctl path, K
 
 .PHONY: check-kunit bench-kunit
 
+# A test kernel is built once per run (and kept in TEST_CACHE): no compiler
+# cache for it, which would only add its cost (tests/lib.sh).
 check-kunit:
-	tests/kunit/run.sh
+	XE_TEST_CCACHE=0 tests/kunit/run.sh
 
 bench-kunit:
-	tests/kunit/bench.sh
+	XE_TEST_CCACHE=0 tests/kunit/bench.sh

@@ -236,7 +236,11 @@ ccache_host_suite() {
 }
 
 ccache_setup() {
-	[ "${XE_TEST_CCACHE:-1}" != 0 ] || return 0
+	if [ "${XE_TEST_CCACHE:-1}" = 0 ]; then
+		# Off also for compiles through an inherited PATH.
+		export CCACHE_DISABLE=1
+		return 0
+	fi
 	[ "$(id -u)" = 0 ] || command -v ccache >/dev/null || return 0
 	need_packages ccache
 	CCACHE_DIR=$(ccache_dir "$(ccache_host_suite)")
