@@ -5,9 +5,12 @@
 # variable store: ours signed by a key that is not enrolled falls back to
 # the kernel's own xe with the mokutil line, ours signed by the MOK loads
 # (tests/secureboot/run.sh). Builds build/<kernel>/xe.ko as check-qemu
-# does. Not part of `make check` yet: the lead decides (≈ 90 s warm).
+# does. Not part of `make check` yet: the lead decides (≈ 90 s warm); part of
+# `make check-full`, which runs every target make help lists.
 
 HELP_LINES += "make check-secureboot         Secure Boot boot chain in qemu: MOK-signed xe loads, unenrolled falls back"
+
+HEAVY_CHECKS += check-secureboot
 
 .PHONY: check-secureboot
 
