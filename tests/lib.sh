@@ -217,8 +217,9 @@ sparse_w1() {
 }
 
 # --- compiler cache -------------------------------------------------------
-# Every compile of the tests goes through ccache (ccache's compiler links
-# first in PATH; kbuild calls the compiler by name), with one cache in
+# Every compile of the tests goes through ccache (Debian's kernel headers
+# call it themselves with DEBIAN_KERNEL_USE_CCACHE=1; ccache's compiler
+# links first in PATH for the rest), with one cache in
 # TEST_CACHE per Debian suite: the host's builds and those of DKMS in the
 # roots (root.sh mounts it, in_root passes the same settings), so the same
 # xe of the same kernel, source and build path is compiled once per run.
@@ -247,7 +248,10 @@ ccache_setup() {
 	mkdir -p "$CCACHE_DIR"
 	# 8 GB: a cold run's xe builds (about 0.2 GB each with debug info).
 	CCACHE_MAXSIZE=8G
-	export CCACHE_DIR CCACHE_MAXSIZE
+	# Debian's kernel headers' own switch (.kernelvariables: CC = ccache
+	# x86_64-linux-gnu-gcc-N), which needs no compiler link in PATH.
+	DEBIAN_KERNEL_USE_CCACHE=1
+	export CCACHE_DIR CCACHE_MAXSIZE DEBIAN_KERNEL_USE_CCACHE
 	case ":$PATH:" in
 	*:/usr/lib/ccache:*) ;;
 	*) export PATH=/usr/lib/ccache:$PATH ;;

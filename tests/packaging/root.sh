@@ -219,13 +219,15 @@ root_destroy() {
 }
 
 # in_root CMD... - run CMD in the root with a clean environment; with the
-# tests' compiler cache mounted (root_create), ccache's compiler links come
-# first in PATH, so that dkms's make and kbuild compile through it.
+# tests' compiler cache mounted (root_create), dkms's make and kbuild
+# compile through it: DEBIAN_KERNEL_USE_CCACHE=1 for Debian's kernel
+# headers, ccache's compiler links first in PATH for the rest.
 in_root() {
 	local path=/usr/sbin:/usr/bin:/sbin:/bin cc=()
 	if [ -n "${ROOT_CCACHE:-}" ]; then
 		path=/usr/lib/ccache:$path
-		cc=(CCACHE_DIR="$ROOT_CCACHE" CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-8G}")
+		cc=(CCACHE_DIR="$ROOT_CCACHE" CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-8G}"
+			DEBIAN_KERNEL_USE_CCACHE=1)
 	fi
 	chroot "$ROOT" /usr/bin/env -i PATH="$path" "${cc[@]}" \
 		HOME=/root LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
