@@ -11,6 +11,9 @@
 set -euo pipefail
 
 TEST_NAME=bench
+# Build times are the figures: no compiler cache (tests/lib.sh), which would
+# serve a second run's "full build" from the first.
+export XE_TEST_CCACHE=0
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
