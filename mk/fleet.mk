@@ -11,7 +11,7 @@ repo:
 	fleet/make-repo.sh $(DIST) $(REPO)
 
 # Heavier than `make check` (it builds the module for two kernels): run on
-# its own, and by CI where the time fits (README: Fleets).
+# its own, and by CI (.ci/run) after make check on every run (README: Fleets).
 check-fleet:
 	tests/fleet/run.sh
 

@@ -10,7 +10,7 @@
 # kernel built from linux-source-7.2 (tests/series/kunit.sh; XE_SERIES=7.3
 # for the other). They belong to `make check-full`, not `make check`: a cold 7.x
 # root and build add about a quarter of an hour, which a cold `make check`
-# on two cores cannot take within its hour (README: what runs where).
+# on two cores cannot take within its budget (README: what runs where).
 
 SERIES_7 := $(filter 7.%,$(SERIES))
 
