@@ -38,7 +38,7 @@ declare -A COVERED=(
 	[check-kunit-series]="check-full"
 	[check-smoke]="check"
 	[check-targets]="check-full"
-	[check-secureboot]="check-full"
+	[check-secureboot]="check"
 )
 
 # help_targets - the targets make help lists, one a line.
