@@ -682,7 +682,7 @@ step_make_install() {
 # step_depends - see the top of this file. A Depends entry removed from
 # debian/control fails it (the build, or a check, misses the tool).
 step_depends() {
-	local v pkg left
+	local v pkg tools left
 	v=$(deb_version "$DEB_DIR"/"$NAME"-dkms_*.deb)
 	root_destroy
 	root_create "depends-$ROOT_SUITE" "$ROOT_SUITE" minimal
@@ -696,10 +696,13 @@ step_depends() {
 	left=$(in_root sh -c 'for c in dkms gcc make patch rsync; do command -v $c; done' 2>/dev/null || true)
 	check "depends: before the package, none of dkms gcc make patch rsync in the root (${left:-none})" \
 		test -z "$left"
+	# With the one package of ours it depends on (verify, in -tools); every
+	# other Depends comes from the archive.
 	pkg=$(root_copy "$DEB_DIR"/"$NAME"-dkms_*.deb)
+	tools=$(root_copy "$DEB_DIR"/"$NAME"-tools_*.deb)
 	timed depends-install apt_step "$LOGS/depends-install.log" \
-		"depends: apt-get install ${pkg##*/} alone, its Depends from the archive" depends \
-		install "$pkg" || return 1
+		"depends: apt-get install ${pkg##*/} and ${tools##*/} alone, their Depends from the archive" depends \
+		install "$pkg" "$tools" || return 1
 	expect_ours "$K_NEW" "$v" depends
 	expect_built_from "$K_NEW" "$(upstream "$V_NEW")" depends
 }
