@@ -17,11 +17,16 @@ HELP_LINES += "make check-qemu               built xe + sample consumer loaded i
 
 .PHONY: check-qemu
 
-check-qemu:
-	read -r -a kvers <<<"$$(. tests/lib.sh && test_kernels 2)" && \
+# QEMU_BUILT_XE: the shell the qemu checks (check-qemu, check-secureboot)
+# start with: the guest kernel in $kver (QEMU_KVER=, else the newest test
+# kernel), its xe in $xe, built by `make module` when older than the sources.
+QEMU_BUILT_XE = read -r -a kvers <<<"$$(. tests/lib.sh && test_kernels 2)" && \
 	kver=$(or $(QEMU_KVER),$${kvers[-1]}) && \
 	xe=$(BUILD)/$$kver/xe.ko && \
 	if [ ! -f "$$xe" ] || [ -n "$$(find src -path src/samples -prune -o -newer "$$xe" -type f -print -quit)" ]; then \
-		$(MAKE) module KVER=$$kver; fi && \
+		$(MAKE) module KVER=$$kver; fi
+
+check-qemu:
+	$(QEMU_BUILT_XE) && \
 	QEMU_KVER=$$kver QEMU_OTHER_KVER=$(QEMU_OTHER_KVER) XE_KO=$$xe \
 		tests/qemu/run.sh

@@ -15,9 +15,5 @@ CHECKS += check-secureboot
 .PHONY: check-secureboot
 
 check-secureboot:
-	read -r -a kvers <<<"$$(. tests/lib.sh && test_kernels 2)" && \
-	kver=$(or $(QEMU_KVER),$${kvers[-1]}) && \
-	xe=$(BUILD)/$$kver/xe.ko && \
-	if [ ! -f "$$xe" ] || [ -n "$$(find src -path src/samples -prune -o -newer "$$xe" -type f -print -quit)" ]; then \
-		$(MAKE) module KVER=$$kver; fi && \
+	$(QEMU_BUILT_XE) && \
 	QEMU_KVER=$$kver XE_KO=$$xe tests/secureboot/run.sh
