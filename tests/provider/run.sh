@@ -321,8 +321,21 @@ test_dkms_build() {
 	unset mok_signing_key mok_certificate XE_VM_EXPORT_CACHE
 }
 
+# fresh_module_cache - the tests start from no base and no build tree of
+# their kernels in make module's cache: other checks (check-fleet, check-qemu)
+# build there too, from other providers, and a second `make check` in the
+# same checkout must not find their bases. The compiler cache keeps the
+# rebuild cheap.
+fresh_module_cache() {
+	local k
+	for k in "$NEW" ${OLD:+"$OLD"}; do
+		rm -rf "$TOP/build/cache/bases/$k" "$TOP/build/cache/build/$k"
+	done
+}
+
 main() {
 	install_test_inputs
+	fresh_module_cache
 	mkdir -p "$WORK"
 	test_bad_inputs
 	test_distro_source_and_cache
