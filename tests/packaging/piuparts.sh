@@ -38,8 +38,10 @@ base_tgz() {
 
 # base_lacks_depends TGZ - none of DEPENDS_PROBES in the base.
 base_lacks_depends() {
-	local found
-	found=$(tar -tzf "$1" | sed 's|^\./||' | grep -xF -f <(printf '%s\n' "${DEPENDS_PROBES[@]}") || true)
+	local list found
+	# An unreadable base is a failure, not a base without the probes.
+	list=$(tar -tzf "$1") || { echo "cannot list the base $1"; return 1; }
+	found=$(sed 's|^\./||' <<<"$list" | grep -xF -f <(printf '%s\n' "${DEPENDS_PROBES[@]}") || true)
 	[ -z "$found" ] || { echo "in the base already: $found"; return 1; }
 }
 
