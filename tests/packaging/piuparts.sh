@@ -38,10 +38,12 @@ base_tgz() {
 
 # base_lacks_depends TGZ - none of DEPENDS_PROBES in the base.
 base_lacks_depends() {
-	local list found
+	local list found rc=0
 	# An unreadable base is a failure, not a base without the probes.
-	list=$(tar -tzf "$1") || { echo "cannot list the base $1"; return 1; }
-	found=$(sed 's|^\./||' <<<"$list" | grep -xF -f <(printf '%s\n' "${DEPENDS_PROBES[@]}") || true)
+	list=$(tar -tzf "$1" | sed 's|^\./||') || { echo "cannot list the base $1"; return 1; }
+	# grep: 0 found, 1 none found, 2 error (an error is not "none").
+	found=$(grep -xF -f <(printf '%s\n' "${DEPENDS_PROBES[@]}") <<<"$list") || rc=$?
+	[ "$rc" -le 1 ] || { echo "cannot search the base listing (grep $rc)"; return 1; }
 	[ -z "$found" ] || { echo "in the base already: $found"; return 1; }
 }
 
