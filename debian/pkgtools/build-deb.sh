@@ -3,8 +3,9 @@
 #
 # The tarball is the upstream (orig) tarball as it is; debian/ is laid beside
 # it and debian/changelog is written from the tarball's META, the one source
-# of the version. The source package and the build log stay in
-# $DEB_WORK (default build/pkg/deb); the .debs go to OUTDIR.
+# of the version. The build log stays in $DEB_WORK (default build/pkg/deb);
+# the .debs and the source package (.dsc, orig and debian tarballs: what
+# make repo publishes beside the binaries) go to OUTDIR.
 set -euo pipefail
 
 DEBIAN_DIR=$(cd "$(dirname "$0")/.." && pwd)
@@ -63,10 +64,10 @@ main() {
 	write_changelog
 	(cd "$SRC" && run_logged "$WORK/build.log" "dpkg-buildpackage $(meta Version)-$(meta Release)" \
 		dpkg-buildpackage -us -uc --build=full)
-	local deb
-	for deb in "$WORK"/*.deb; do
-		cp "$deb" "$OUT"/
-		echo "$OUT/${deb##*/}"
+	local f
+	for f in "$WORK"/*.deb "$WORK"/*.dsc "$WORK"/*.orig.tar.* "$WORK"/*.debian.tar.*; do
+		cp "$f" "$OUT"/
+		echo "$OUT/${f##*/}"
 	done
 }
 
