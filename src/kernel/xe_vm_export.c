@@ -8,15 +8,18 @@
 #include <linux/anon_inodes.h>
 #include <linux/completion.h>
 #include <linux/debugfs.h>
+#include <linux/dma-fence.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/pid.h>
+#include <linux/rculist.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/srcu.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
@@ -88,6 +91,18 @@
  * map, as dma_fence_begin_signalling() and dma_fence_wait() are: waiting
  * for a callback inside a callback, or while holding a lock that a callback
  * takes, is reported the first time it happens, whether or not it blocked.
+ *
+ * Invalidation: xe calls xe_vm_export_vm_invalidate() where it invalidates
+ * its own GTs' TLBs for a range of the VM (the page-table update of a bind
+ * or unbind, and xe_vm_invalidate_vma()). It calls the invalidate callback
+ * of each registered import that has one, walking the VM's
+ * &xe_vm_export_state.invalidators under the device's SRCU, without any
+ * lock of ours: it may run in the core mm's MMU notifier, which must not
+ * wait for a registration. The end of a registration (unregister, put,
+ * revocation) takes the import off that list and waits for an SRCU grace
+ * period, so that no invalidate callback runs after unregister or put
+ * returned, nor during or after the revoke callback, and the import and
+ * its owner module are not freed under a running callback.
  *
  * Locking: &xe_vm_export_device.lock, one per device, protects every
  * &xe_vm_export_state of the device's VMs, its exports' publication and its
@@ -305,10 +320,15 @@ static int export_publish(struct xe_device *xe, struct xe_file *xef,
 		stale = export_detach_locked(vm);
 		if (!vm->export.exported) {
 			INIT_LIST_HEAD(&vm->export.importers);
+			INIT_LIST_HEAD(&vm->export.invalidators);
 			/* dropped by xe_vm_export_vm_free() */
 			drm_dev_get(&xe->drm);
-			/* Pairs with the READ_ONCE() of xe_vm_export_vm_close() */
-			WRITE_ONCE(vm->export.exported, true);
+			/*
+			 * Pairs with the READ_ONCE() of xe_vm_export_vm_close()
+			 * and the acquire of xe_vm_export_vm_invalidate(): the
+			 * lists are initialised before the flag is seen.
+			 */
+			smp_store_release(&vm->export.exported, true);
 		}
 		vm->export.export = exp;
 		list_add_tail(&exp->link, &xd->exports);
@@ -451,6 +471,7 @@ static struct xe_vm_import *import_file(struct device *dev, struct file *file)
 	imp->vm_id = exp->vm_id;
 	INIT_LIST_HEAD(&imp->vm_link);
 	INIT_LIST_HEAD(&imp->dev_link);
+	INIT_LIST_HEAD(&imp->inval_link);
 	INIT_WORK(&imp->revoke_work, import_revoke_work);
 	init_completion(&imp->revoked);
 	atomic_inc(&vm->export.imports);
@@ -500,6 +521,21 @@ struct xe_vm_import *xe_vm_import_get(struct device *dev, int fd)
 EXPORT_SYMBOL_NS_GPL(xe_vm_import_get, XE_VM_EXPORT_NS);
 
 /*
+ * Device lock held, @imp registered: take @imp off its VM's invalidate
+ * list. Returns whether it was on it: the caller then waits for an SRCU
+ * grace period, after the device lock, before the import or its callbacks
+ * may go.
+ */
+static bool import_stop_invalidating(struct xe_vm_import *imp)
+{
+	lockdep_assert_held(&vm_xd(imp->vm)->lock);
+	if (!imp->ops->invalidate_range)
+		return false;
+	list_del_rcu(&imp->inval_link);
+	return true;
+}
+
+/*
  * Unregister @imp; waits for its own revoke callback if that is queued or
  * running, and for nothing else.
  */
@@ -509,6 +545,7 @@ static void import_unregister(struct xe_vm_import *imp, bool warn)
 	struct module *owner = NULL;
 	enum xe_vm_import_state state;
 	struct xe_vm *vm = imp->vm;
+	bool invalidator = false;
 
 	/* a wait for a callback, even when there is none this time */
 	revoke_might_wait();
@@ -518,6 +555,7 @@ static void import_unregister(struct xe_vm_import *imp, bool warn)
 	if (state == XE_VM_IMPORT_REGISTERED) {
 		list_del_init(&imp->vm_link);
 		list_del_init(&imp->dev_link);
+		invalidator = import_stop_invalidating(imp);
 		vm->export.registered--;
 		imp->state = XE_VM_IMPORT_IDLE;
 		owner = imp->owner;
@@ -525,6 +563,9 @@ static void import_unregister(struct xe_vm_import *imp, bool warn)
 	}
 	mutex_unlock(&xd->lock);
 
+	/* invalidate callbacks in flight that may still see @imp */
+	if (invalidator)
+		synchronize_srcu(&xd->srcu);
 	WARN_ON(warn && state == XE_VM_IMPORT_IDLE);
 	if (state == XE_VM_IMPORT_REVOKING || state == XE_VM_IMPORT_REVOKED)
 		wait_for_completion(&imp->revoked);
@@ -572,7 +613,10 @@ EXPORT_SYMBOL_NS_GPL(xe_vm_import_put, XE_VM_EXPORT_NS);
  * its revoke callback has returned, the VM's ASID stays the VM's: xe calls
  * @ops->revoke before it releases the ASID, whatever closes the VM
  * (&DRM_IOCTL_XE_VM_DESTROY, closing the owning DRM file, device unbind or
- * wedging). See &struct xe_vm_import_ops for the callback's contract.
+ * wedging). If @ops has an invalidate callback, xe calls it for every range
+ * of the VM whose translations it invalidates in its own GTs, until the
+ * registration ends. See &struct xe_vm_import_ops for the callbacks'
+ * contract.
  * Registration does not keep the owner from destroying the VM: the owner's
  * destroy revokes and succeeds. The registration holds a reference to
  * @ops->owner, dropped when it ends: by unregistration, by the put of the
@@ -613,6 +657,9 @@ int xe_vm_import_register(struct xe_vm_import *imp,
 		imp->state = XE_VM_IMPORT_REGISTERED;
 		list_add_tail(&imp->vm_link, &vm->export.importers);
 		list_add_tail(&imp->dev_link, &xd->importers);
+		if (ops->invalidate_range)
+			list_add_tail_rcu(&imp->inval_link,
+					  &vm->export.invalidators);
 		vm->export.registered++;
 	}
 	mutex_unlock(&xd->lock);
@@ -775,6 +822,8 @@ static void import_pick(struct xe_vm_import *imp)
 	lockdep_assert_held(&xd->lock);
 	list_del_init(&imp->vm_link);
 	list_del_init(&imp->dev_link);
+	/* import_revoke() waits for the invalidations in flight */
+	import_stop_invalidating(imp);
 	imp->state = XE_VM_IMPORT_REVOKING;
 	vm->export.registered--;
 	WRITE_ONCE(vm->export.revoking, vm->export.revoking + 1);
@@ -795,6 +844,10 @@ static void import_revoke(struct xe_vm_import *imp)
 	struct xe_vm_export_device *xd = vm_xd(vm);
 	struct module *owner = imp->owner;
 	unsigned long start = jiffies;
+
+	/* no invalidate callback of @imp runs from here on */
+	if (imp->ops->invalidate_range)
+		synchronize_srcu(&xd->srcu);
 
 	trace_xe_vm_export_revoke(vm, imp->vm_id);
 	revoke_begin();
@@ -891,6 +944,53 @@ void xe_vm_export_vm_free(struct xe_vm *vm)
 		drm_dev_put(&vm->xe->drm);
 }
 
+/**
+ * xe_vm_export_vm_invalidate() - Tell importers that a range of a VM changed
+ * @vm: the VM
+ * @start: first address of the range
+ * @end: end of the range, exclusive
+ * @fence: when not NULL, the page-table update that changes the range: it is
+ *	   waited for before the importers are told (only if one listens)
+ *
+ * Hook called by xe where it invalidates its own GTs' TLBs for a range of
+ * @vm: after committing a bind's or unbind's page-table update
+ * (xe_pt_update_ops_run(), which passes the update's fence), and when it
+ * zaps the page-table entries of a VMA (xe_vm_invalidate_vma(), whose update
+ * is done by the CPU: no fence). Calls the invalidate callback of every
+ * registered import of @vm that has one, in this thread, and returns after
+ * they all returned. A VM never exported costs one load-acquire.
+ *
+ * Context: may sleep. Called with &xe_vm.lock and dma_resv locks held, or
+ * from the core mm's MMU notifier: takes no lock of the VM export code.
+ */
+void xe_vm_export_vm_invalidate(struct xe_vm *vm, u64 start, u64 end,
+				struct dma_fence *fence)
+{
+	struct xe_vm_export_device *xd;
+	struct xe_vm_import *imp;
+	int idx;
+
+	/* Pairs with the smp_store_release() of export_publish() */
+	if (!smp_load_acquire(&vm->export.exported))
+		return;
+	/* a registration that races is told by the next invalidation */
+	if (list_empty(&vm->export.invalidators))
+		return;
+
+	/* the importers may look at the range only once it changed */
+	if (fence)
+		dma_fence_wait(fence, false);
+
+	xd = vm_xd(vm);
+	idx = srcu_read_lock(&xd->srcu);
+	list_for_each_entry_srcu(imp, &vm->export.invalidators, inval_link,
+				 srcu_read_lock_held(&xd->srcu)) {
+		trace_xe_vm_export_invalidate(vm, imp->vm_id, start, end);
+		imp->ops->invalidate_range(imp, start, end, imp->priv);
+	}
+	srcu_read_unlock(&xd->srcu, idx);
+}
+
 /* Queue the revocation of every registered import of the device. */
 static void device_revoke(struct xe_vm_export_device *xd)
 {
@@ -915,6 +1015,7 @@ static void device_fini(struct drm_device *drm, void *arg)
 	struct xe_vm_export_device *xd = arg;
 
 	cancel_work_sync(&xd->wedge_work);
+	cleanup_srcu_struct(&xd->srcu);
 	mutex_destroy(&xd->lock);
 }
 
@@ -930,7 +1031,11 @@ static void device_fini(struct drm_device *drm, void *arg)
 int xe_vm_export_device_init(struct xe_device *xe)
 {
 	struct xe_vm_export_device *xd = &xe->vm_export;
+	int err;
 
+	err = init_srcu_struct(&xd->srcu);
+	if (err)
+		return err;
 	mutex_init(&xd->lock);
 	INIT_LIST_HEAD(&xd->exports);
 	INIT_LIST_HEAD(&xd->importers);

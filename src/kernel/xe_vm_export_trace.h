@@ -63,6 +63,29 @@ DEFINE_EVENT(xe_vm_export_event, xe_vm_export_revoke,
 	     TP_ARGS(vm, vm_id)
 );
 
+TRACE_EVENT(xe_vm_export_invalidate,
+	    TP_PROTO(struct xe_vm *vm, u32 vm_id, u64 start, u64 end),
+	    TP_ARGS(vm, vm_id, start, end),
+
+	    TP_STRUCT__entry(__string(dev, dev_name(vm->xe->drm.dev))
+			     __field(struct xe_vm *, vm)
+			     __field(u32, vm_id)
+			     __field(u32, asid)
+			     __field(u64, start)
+			     __field(u64, end)),
+
+	    TP_fast_assign(__assign_str(dev);
+			   __entry->vm = vm;
+			   __entry->vm_id = vm_id;
+			   __entry->asid = vm->usm.asid;
+			   __entry->start = start;
+			   __entry->end = end;),
+
+	    TP_printk("dev=%s, vm=%p, vm_id=%u, asid=%u, start=0x%016llx, end=0x%016llx",
+		      __get_str(dev), __entry->vm, __entry->vm_id,
+		      __entry->asid, __entry->start, __entry->end)
+);
+
 #endif
 
 /*

@@ -11,6 +11,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/srcu.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -50,6 +51,12 @@ struct xe_vm_export_device {
 	 * xe_vm_export_device_remove()
 	 */
 	unsigned int revoking;
+	/**
+	 * @srcu: read side held while invalidate callbacks run; the end of a
+	 * registration synchronizes with it before the revoke callback or
+	 * the return of unregister and put
+	 */
+	struct srcu_struct srcu;
 	/** @wedge_work: revokes every importer after the device was wedged */
 	struct work_struct wedge_work;
 	/**
@@ -73,6 +80,12 @@ struct xe_vm_export_state {
 	/** @importers: registered imports of the VM (&xe_vm_import.vm_link) */
 	struct list_head importers;
 	/**
+	 * @invalidators: the registered imports of @importers that have an
+	 * invalidate callback (&xe_vm_import.inval_link); an RCU list, written
+	 * under the device lock, walked under &xe_vm_export_device.srcu
+	 */
+	struct list_head invalidators;
+	/**
 	 * @imports: number of live imports of the VM, for debugfs and the
 	 * trace events only; atomic, so that import and put of an import do
 	 * not take the device lock for it
@@ -88,8 +101,9 @@ struct xe_vm_export_state {
 	/**
 	 * @exported: the VM was exported at least once; never cleared. While
 	 * set, the VM holds a reference to its DRM device, dropped by
-	 * xe_vm_export_vm_free(). Read without the lock by the close and free
-	 * paths (see xe_vm_export_vm_close()).
+	 * xe_vm_export_vm_free(). Read without the lock by the close, free
+	 * and invalidate paths (see xe_vm_export_vm_close() and
+	 * xe_vm_export_vm_invalidate()).
 	 */
 	bool exported;
 	/** @revoked: the VM was closed: its importers were told or are told */
@@ -172,6 +186,11 @@ struct xe_vm_import {
 	struct list_head vm_link;
 	/** @dev_link: entry in &xe_vm_export_device.importers; device lock */
 	struct list_head dev_link;
+	/**
+	 * @inval_link: entry in &xe_vm_export_state.invalidators while
+	 * registered with an invalidate callback; device lock, RCU
+	 */
+	struct list_head inval_link;
 };
 
 #endif /* _XE_VM_EXPORT_TYPES_H_ */

@@ -44,23 +44,34 @@
  * guarantee: it must not.
  *
  * Translation caches: while the VM lives, its page tables change under a
- * registered importer without any callback: &DRM_IOCTL_XE_VM_BIND unmaps
- * and remaps, buffer objects are evicted or moved, userptr ranges are
- * invalidated by the core mm. xe invalidates translations only in the
- * hardware of its own GTs, through each GT's GuC: the page-table updates
- * of a bind or unbind invalidate the range for the VM's ASID on the tile's
- * primary and media GT (xe_pt.c: invalidation_fence_init() and
- * xe_gt_tlb_invalidation_range()), eviction and userptr invalidation do the
- * same through xe_vm_invalidate_vma() (xe_gt_tlb_invalidation_vma()), and
- * the VM's close through xe_gt_tlb_invalidation_vm() (6.12 names; 7.x
- * routes the same requests through xe_tlb_inval_*()). The requests are GuC
- * actions (XE_GUC_ACTION_TLB_INVALIDATION) that reach the engines of that
- * GT, nothing else: an importer's hardware outside xe's GTs (another PCI
- * function, the importer's own translation cache or IOTLB) is never told.
- * Such an importer must therefore not cache translations of the VM's page
- * tables across a change of its mappings, or must only be used with VMs
- * whose mappings do not change while it is registered; only revocation is
- * signalled to it.
+ * registered importer: &DRM_IOCTL_XE_VM_BIND unmaps and remaps, buffer
+ * objects are evicted or moved, userptr ranges are invalidated by the core
+ * mm. xe invalidates translations only in the hardware of its own GTs,
+ * through each GT's GuC: the page-table updates of a bind or unbind
+ * invalidate the range for the VM's ASID on the tile's primary and media GT
+ * (xe_pt.c: xe_pt_update_ops_run() and invalidation_fence_init(), then
+ * xe_gt_tlb_invalidation_range()), eviction and userptr invalidation of a
+ * VM in fault mode do the same through xe_vm_invalidate_vma()
+ * (xe_gt_tlb_invalidation_vma()), and the VM's close through
+ * xe_gt_tlb_invalidation_vm() (6.12 names; 7.x routes the same requests
+ * through xe_tlb_inval_job_*() and xe_tlb_inval_range_tilemask_submit()).
+ * The requests are GuC actions (XE_GUC_ACTION_TLB_INVALIDATION) that reach
+ * the engines of that GT, nothing else: an importer's hardware outside xe's
+ * GTs (another PCI function, the importer's own translation cache or
+ * IOTLB) is never told by them. Such an importer provides
+ * &xe_vm_import_ops.invalidate_range, which xe calls at the same two places
+ * where it invalidates its own GTs' TLBs for the VM's ranges.
+ *
+ * Not covered, on any series: a VM that is not in fault mode
+ * (%XE_VM_IMPORT_FLAG_FAULT_MODE clear) keeps its page tables when one of
+ * its buffer objects is evicted or a userptr range is invalidated: xe stops
+ * the VM's own GPU work (preempt fences, or waiting for its jobs) and
+ * rebinds before that work resumes, and neither the GTs nor an importer
+ * are told. An importer that translates through the VM on its own must
+ * therefore only use VMs in fault mode, or VMs whose memory is never
+ * evicted or invalidated while it is registered. On 7.x, the ranges of
+ * shared virtual memory (CPU address mirror VMAs, xe_svm.c) are
+ * invalidated by xe_svm_invalidate() for its GTs only: not told either.
  *
  * All functions may sleep and must not be called from atomic context.
  */
@@ -152,6 +163,45 @@ struct xe_vm_import_ops {
 	 * xe_vm_import_register().
 	 */
 	void (*revoke)(struct xe_vm_import *imp, void *priv);
+	/**
+	 * @invalidate_range: optional; the VM's page tables changed for the
+	 * virtual addresses [@start, @end): the importer drops whatever its
+	 * hardware cached of their translations, and waits until it did,
+	 * before returning. It must not fail (the change already happened).
+	 *
+	 * When: wherever xe invalidates its own GTs' TLBs for a range of the
+	 * VM (see "Translation caches" above): after the page-table update of
+	 * a &DRM_IOCTL_XE_VM_BIND unbind, remap or rebind completed, and when
+	 * a VM in fault mode has a range zapped because a buffer object moves
+	 * or a userptr range is invalidated. Always before the memory that the
+	 * range mapped can be reused: the buffer object's move, the release of
+	 * the unbound object and the core mm's invalidation wait for it.
+	 * Spurious calls (a range that mapped nothing) are possible.
+	 *
+	 * Only between xe_vm_import_register() and the end of that
+	 * registration: it is never called after xe_vm_import_unregister() or
+	 * xe_vm_import_put() returned, nor once @revoke is about to be called
+	 * (xe waits for every invalidation in flight before it calls @revoke).
+	 * Calls for different ranges may run concurrently, from different
+	 * threads.
+	 *
+	 * Context: process context, may sleep, but runs inside xe's page-table
+	 * updates (&xe_vm.lock and the dma_resv locks of the VM and the
+	 * buffer objects held), inside a buffer object's move, and inside the
+	 * core mm's MMU notifier, which may be called from memory reclaim. So
+	 * it must not allocate memory other than with GFP_NOWAIT or
+	 * GFP_ATOMIC, must not take a lock that is held anywhere while memory
+	 * is allocated or while waiting for a dma_fence, must not call any
+	 * function of this API or any ioctl of xe, and must return in bounded
+	 * time: the unregistration of any import of the device waits for the
+	 * invalidations in flight.
+	 *
+	 * @imp: the import; @start, @end: the range, in bytes of the VM's
+	 * address space, @end exclusive; @priv: the pointer given to
+	 * xe_vm_import_register().
+	 */
+	void (*invalidate_range)(struct xe_vm_import *imp, u64 start, u64 end,
+				 void *priv);
 };
 
 /** XE_VM_IMPORT_FLAG_LR_MODE - the VM runs long-running (preempt fence) jobs */

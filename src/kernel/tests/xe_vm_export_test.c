@@ -41,6 +41,7 @@
 #include <kunit/device.h>
 #include <kunit/test.h>
 #include <linux/delay.h>
+#include <linux/dma-fence.h>
 #include <linux/fdtable.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
@@ -1412,6 +1413,330 @@ static void owner_ref(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 1);
 }
 
+/* A test importer with an invalidate callback: records what it was told. */
+struct inval_importer {
+	struct importer ti;
+	atomic_t calls;
+	u64 start, end;
+	struct xe_vm_import *seen_imp;
+	/* set when the callback ran after its registration ended */
+	bool after_end;
+	bool ended;
+	/* when set, the fence the callback checks for being signalled */
+	struct dma_fence *fence;
+	bool fence_signalled;
+	/* when set, the callback waits for @go after completing @entered */
+	struct completion *entered, *go;
+};
+
+static void inval_revoke(struct xe_vm_import *imp, void *priv)
+{
+	struct inval_importer *ii = container_of(priv, struct inval_importer, ti);
+
+	importer_revoke(imp, priv);
+	WRITE_ONCE(ii->ended, true);
+}
+
+static void inval_range(struct xe_vm_import *imp, u64 start, u64 end,
+			void *priv)
+{
+	struct inval_importer *ii = container_of(priv, struct inval_importer, ti);
+
+	if (READ_ONCE(ii->ended))
+		ii->after_end = true;
+	ii->seen_imp = imp;
+	ii->start = start;
+	ii->end = end;
+	if (ii->fence)
+		ii->fence_signalled = dma_fence_is_signaled(ii->fence);
+	if (ii->entered) {
+		complete(ii->entered);
+		wait_for_completion(ii->go);
+	}
+	atomic_inc(&ii->calls);
+}
+
+static const struct xe_vm_import_ops inval_ops = {
+	.owner = THIS_MODULE,
+	.revoke = inval_revoke,
+	.invalidate_range = inval_range,
+};
+
+/* Import through @fd and register @ii with the invalidate callback. */
+static void inval_start(struct kunit *test, struct inval_importer *ii, int fd)
+{
+	ii->ti.ctx = test->priv;
+	ii->ti.imp = import_assert(test, fd);
+	ii->ti.asid = xe_vm_import_asid(ii->ti.imp);
+	KUNIT_ASSERT_NE(test, ii->ti.asid, 0);
+	KUNIT_ASSERT_EQ(test, xe_vm_import_register(ii->ti.imp, &inval_ops,
+						    &ii->ti), 0);
+}
+
+/*
+ * The invalidate callback gets the range of its own VM, with its import
+ * and its argument; the importers of other VMs and those without the
+ * callback are not called; a VM never exported calls nothing.
+ */
+static void invalidate_range(struct kunit *test)
+{
+	struct ve_ctx *ctx = test->priv;
+	struct inval_importer a = {}, b = {};
+	struct importer plain = {};
+	struct xe_vm *vm_a, *vm_b, *vm_c;
+	int fd_a, fd_b;
+	u32 id_a, id_b, id_c;
+
+	vm_a = vm_create_assert(test, 0, &id_a);
+	vm_b = vm_create_assert(test, 0, &id_b);
+	vm_c = vm_create_assert(test, 0, &id_c);
+	KUNIT_ASSERT_EQ(test, do_export(ctx, id_a, &fd_a), 0);
+	KUNIT_ASSERT_EQ(test, do_export(ctx, id_b, &fd_b), 0);
+	inval_start(test, &a, fd_a);
+	inval_start(test, &b, fd_b);
+	importer_start(test, &plain, fd_a);
+	close_sync(fd_a);
+	close_sync(fd_b);
+
+	xe_vm_export_vm_invalidate(vm_a, 0x10000, 0x30000, NULL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&a.calls), 1);
+	KUNIT_EXPECT_EQ(test, a.start, 0x10000);
+	KUNIT_EXPECT_EQ(test, a.end, 0x30000);
+	KUNIT_EXPECT_PTR_EQ(test, a.seen_imp, a.ti.imp);
+	KUNIT_EXPECT_EQ(test, atomic_read(&b.calls), 0);
+
+	xe_vm_export_vm_invalidate(vm_b, 0, 1ull << 40, NULL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&a.calls), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&b.calls), 1);
+	KUNIT_EXPECT_EQ(test, b.start, 0);
+	KUNIT_EXPECT_EQ(test, b.end, 1ull << 40);
+
+	/* never exported: nothing to tell */
+	xe_vm_export_vm_invalidate(vm_c, 0, 0x1000, NULL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&a.calls) + atomic_read(&b.calls), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&plain.revokes), 0);
+
+	KUNIT_EXPECT_EQ(test, vm_destroy(ctx, id_a), 0);
+	KUNIT_EXPECT_EQ(test, vm_destroy(ctx, id_b), 0);
+	KUNIT_EXPECT_EQ(test, vm_destroy(ctx, id_c), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&a.ti.revokes), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&b.ti.revokes), 1);
+	KUNIT_EXPECT_FALSE(test, a.after_end);
+	KUNIT_EXPECT_FALSE(test, b.after_end);
+	xe_vm_import_put(a.ti.imp);
+	xe_vm_import_put(b.ti.imp);
+	xe_vm_import_put(plain.imp);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 3);
+}
+
+/*
+ * No invalidate callback once the registration ended: after unregister,
+ * and after (or during) the revocation of the VM's close; a registration
+ * again is told again. The registration holds the module of the ops.
+ */
+static void invalidate_after_end(struct kunit *test)
+{
+	struct ve_ctx *ctx = test->priv;
+	struct module *mod = inval_ops.owner;
+	struct inval_importer ii = {};
+	struct imported_vm iv;
+	unsigned int refs = 0;
+
+	imported_vm_assert(test, &iv);
+	close_sync(iv.fd);
+	ii.ti.ctx = ctx;
+	ii.ti.imp = iv.imp;
+	ii.ti.asid = xe_vm_import_asid(iv.imp);
+	if (mod)
+		refs = module_refcount(mod);
+
+	KUNIT_ASSERT_EQ(test, xe_vm_import_register(iv.imp, &inval_ops, &ii.ti), 0);
+	if (mod)
+		KUNIT_EXPECT_EQ(test, module_refcount(mod), refs + 1);
+	xe_vm_export_vm_invalidate(iv.vm, 0, 0x1000, NULL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ii.calls), 1);
+	xe_vm_import_unregister(iv.imp);
+	if (mod)
+		KUNIT_EXPECT_EQ(test, module_refcount(mod), refs);
+	xe_vm_export_vm_invalidate(iv.vm, 0, 0x1000, NULL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ii.calls), 1);
+
+	KUNIT_ASSERT_EQ(test, xe_vm_import_register(iv.imp, &inval_ops, &ii.ti), 0);
+	xe_vm_export_vm_invalidate(iv.vm, 0x2000, 0x3000, NULL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ii.calls), 2);
+	KUNIT_EXPECT_EQ(test, ii.start, 0x2000);
+
+	/* revoked by the VM's close: the import still holds the VM */
+	KUNIT_EXPECT_EQ(test, vm_destroy(ctx, iv.id), 0);
+	expect_revoked_once(test, &ii.ti);
+	if (mod)
+		KUNIT_EXPECT_EQ(test, module_refcount(mod), refs);
+	xe_vm_export_vm_invalidate(iv.vm, 0, 0x1000, NULL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ii.calls), 2);
+	KUNIT_EXPECT_FALSE(test, ii.after_end);
+	xe_vm_import_put(iv.imp);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 1);
+}
+
+struct async_inval {
+	struct xe_vm *vm;
+	struct completion done;
+};
+
+static int async_inval_fn(void *data)
+{
+	struct async_inval *op = data;
+
+	xe_vm_export_vm_invalidate(op->vm, 0x4000, 0x5000, NULL);
+	complete(&op->done);
+	return 0;
+}
+
+/*
+ * An invalidation in flight: unregister, and the revocation of the VM's
+ * close, wait for it to return; neither revoke nor a later invalidate
+ * callback overlaps it.
+ */
+static void invalidate_in_flight(struct kunit *test)
+{
+	struct ve_ctx *ctx = test->priv;
+	DECLARE_COMPLETION_ONSTACK(entered);
+	DECLARE_COMPLETION_ONSTACK(go);
+	struct inval_importer ii = { .entered = &entered, .go = &go };
+	struct async_op unreg = { .ctx = ctx }, destroy = { .ctx = ctx };
+	struct async_inval inval;
+	struct task_struct *task;
+	struct imported_vm iv;
+	u32 first_id;
+
+	imported_vm_assert(test, &iv);
+	first_id = iv.id;
+	close_sync(iv.fd);
+	ii.ti.ctx = ctx;
+	ii.ti.imp = iv.imp;
+	ii.ti.asid = xe_vm_import_asid(iv.imp);
+	KUNIT_ASSERT_EQ(test, xe_vm_import_register(iv.imp, &inval_ops, &ii.ti), 0);
+
+	/* unregister waits for the callback in flight */
+	inval.vm = iv.vm;
+	init_completion(&inval.done);
+	task = kthread_run(async_inval_fn, &inval, "xe_vm_export_inval");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	KUNIT_ASSERT_TRUE(test, wait_done(&entered));
+	unreg.imp = iv.imp;
+	async_start(test, &unreg, async_put_fn, "put");
+	msleep(100);
+	KUNIT_EXPECT_FALSE(test, completion_done(&unreg.done));
+	complete(&go);
+	KUNIT_EXPECT_TRUE(test, wait_done(&unreg.done));
+	KUNIT_EXPECT_TRUE(test, wait_done(&inval.done));
+	KUNIT_EXPECT_EQ(test, atomic_read(&ii.calls), 1);
+
+	/* the VM's close waits for it before the revoke callback */
+	memset(&ii, 0, sizeof(ii));
+	reinit_completion(&entered);
+	reinit_completion(&go);
+	ii.entered = &entered;
+	ii.go = &go;
+	imported_vm_assert(test, &iv);
+	close_sync(iv.fd);
+	ii.ti.ctx = ctx;
+	ii.ti.imp = iv.imp;
+	ii.ti.asid = xe_vm_import_asid(iv.imp);
+	KUNIT_ASSERT_EQ(test, xe_vm_import_register(iv.imp, &inval_ops, &ii.ti), 0);
+	inval.vm = iv.vm;
+	reinit_completion(&inval.done);
+	task = kthread_run(async_inval_fn, &inval, "xe_vm_export_inval");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	KUNIT_ASSERT_TRUE(test, wait_done(&entered));
+	destroy.id = iv.id;
+	async_start(test, &destroy, async_destroy_fn, "destroy");
+	msleep(100);
+	KUNIT_EXPECT_FALSE(test, completion_done(&destroy.done));
+	KUNIT_EXPECT_EQ(test, atomic_read(&ii.ti.revokes), 0);
+	complete(&go);
+	KUNIT_EXPECT_TRUE(test, wait_done(&destroy.done));
+	KUNIT_EXPECT_TRUE(test, wait_done(&inval.done));
+	KUNIT_EXPECT_EQ(test, destroy.err, 0);
+	expect_revoked_once(test, &ii.ti);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ii.calls), 1);
+	KUNIT_EXPECT_FALSE(test, ii.after_end);
+	xe_vm_import_put(iv.imp);
+	KUNIT_EXPECT_EQ(test, vm_destroy(ctx, first_id), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 2);
+}
+
+/* A test fence, signalled from a delayed work; freed by its last put. */
+struct test_fence {
+	struct dma_fence base;	/* first: dma_fence_free() frees the whole */
+	spinlock_t lock;
+	struct delayed_work signal;
+};
+
+static const char *test_fence_name(struct dma_fence *fence)
+{
+	return "xe_vm_export_test";
+}
+
+static const struct dma_fence_ops test_fence_ops = {
+	.get_driver_name = test_fence_name,
+	.get_timeline_name = test_fence_name,
+};
+
+static void test_fence_signal(struct work_struct *work)
+{
+	struct test_fence *tf = container_of(work, struct test_fence,
+					     signal.work);
+
+	dma_fence_signal(&tf->base);
+}
+
+/*
+ * With the page-table update's fence, the importers are told only once it
+ * signalled; a VM without an invalidating importer does not wait for it.
+ */
+static void invalidate_waits_fence(struct kunit *test)
+{
+	struct ve_ctx *ctx = test->priv;
+	struct inval_importer ii = {};
+	struct test_fence *tf;
+	struct imported_vm iv;
+	struct xe_vm *other;
+	u32 other_id;
+
+	tf = kzalloc(sizeof(*tf), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, tf);
+	spin_lock_init(&tf->lock);
+	dma_fence_init(&tf->base, &test_fence_ops, &tf->lock,
+		       dma_fence_context_alloc(1), 1);
+	INIT_DELAYED_WORK(&tf->signal, test_fence_signal);
+
+	imported_vm_assert(test, &iv);
+	other = vm_create_assert(test, 0, &other_id);
+	close_sync(iv.fd);
+	ii.ti.ctx = ctx;
+	ii.ti.imp = iv.imp;
+	ii.ti.asid = xe_vm_import_asid(iv.imp);
+	ii.fence = &tf->base;
+	KUNIT_ASSERT_EQ(test, xe_vm_import_register(iv.imp, &inval_ops, &ii.ti), 0);
+
+	/* no listener: returns at once, the fence still pending */
+	xe_vm_export_vm_invalidate(other, 0, 0x1000, &tf->base);
+	KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(&tf->base));
+
+	schedule_delayed_work(&tf->signal, msecs_to_jiffies(50));
+	xe_vm_export_vm_invalidate(iv.vm, 0, 0x1000, &tf->base);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ii.calls), 1);
+	KUNIT_EXPECT_TRUE(test, ii.fence_signalled);
+	flush_delayed_work(&tf->signal);
+	dma_fence_put(&tf->base);
+
+	KUNIT_EXPECT_EQ(test, vm_destroy(ctx, iv.id), 0);
+	KUNIT_EXPECT_EQ(test, vm_destroy(ctx, other_id), 0);
+	xe_vm_import_put(iv.imp);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 2);
+}
+
 /* Orders of the unbind and of the last references' drops. */
 enum unbind_step { STEP_UNBIND, STEP_FILE, STEP_IMPORT, STEP_EXPORT };
 
@@ -2082,6 +2407,10 @@ static struct kunit_case xe_vm_export_cases[] = {
 	KUNIT_CASE(remove_races_close),
 	KUNIT_CASE(put_waits_for_own),
 	KUNIT_CASE(owner_ref),
+	KUNIT_CASE(invalidate_range),
+	KUNIT_CASE(invalidate_after_end),
+	KUNIT_CASE(invalidate_in_flight),
+	KUNIT_CASE(invalidate_waits_fence),
 	KUNIT_CASE_PARAM(unbind_last_references, unbind_order_gen_params),
 	KUNIT_CASE(put_unregisters),
 	KUNIT_CASE_PARAM(release_orders_free_once, release_order_gen_params),
