@@ -12,7 +12,12 @@
 #     any VM exists);
 #   - vm_destroy_work_func() does not call xe_vm_export_vm_free() as its
 #     last call before kfree(vm);
-#   - xe_device_remove() or xe_device_declare_wedged() lacks its hook.
+#   - xe_device_remove() or xe_device_declare_wedged() lacks its hook;
+#   - xe_pt_update_ops_run() does not call xe_vm_export_vm_invalidate()
+#     before it issues its TLB invalidation (invalidation_fence_init() on
+#     6.12, xe_tlb_inval_job_push() on 7.x), or a function of xe_vm.c that
+#     zaps page-table entries (xe_pt_zap_ptes()) does not call it after
+#     the zap.
 # Then it proves itself: each hook is moved or removed in a copy of the
 # patched files, and the check must fail on every copy.
 #
@@ -50,10 +55,11 @@ extract() {
 
 # body FILE FUNCTION - the lines of FUNCTION's body in FILE, each prefixed
 # with its line number and a tab (a kernel-style definition: the name at
-# the start of a line, the body up to the first "}" in column 0).
+# the start of a line or after its type on the same line, the body up to
+# the first "}" in column 0).
 body() {
 	awk -v fn="$2" '
-		!inside && $0 ~ "^[A-Za-z].*[ *]" fn "\\(" && $0 !~ /;[[:space:]]*$/ { inside = 1; next }
+		!inside && $0 ~ "^([A-Za-z].*[ *])?" fn "\\(" && $0 !~ /;[[:space:]]*$/ { inside = 1; next }
 		inside && /^}/ { exit }
 		inside && !/^{/ { print FNR "\t" $0 }' "$1"
 }
@@ -142,6 +148,47 @@ check_device() {
 	fi
 }
 
+# check_invalidate_pt XE - the bind/unbind path tells the importers before
+# it issues the TLB invalidation of the range.
+check_invalidate_pt() {
+	local xe=$1 hook inval
+	hook=$(body "$xe/xe_pt.c" xe_pt_update_ops_run |
+		grep -P '\txe_vm_export_vm_invalidate\(vm, pt_update_ops->start,' | cut -f1)
+	inval=$(body "$xe/xe_pt.c" xe_pt_update_ops_run |
+		grep -E '(invalidation_fence_init|xe_tlb_inval_job_push)\(' | head -n 1 | cut -f1)
+	if [ -z "$inval" ]; then
+		echo "xe_pt_update_ops_run() issues no TLB invalidation: the check does not know this xe"
+		return 1
+	fi
+	if [ -z "$hook" ]; then
+		echo "xe_pt_update_ops_run() does not call xe_vm_export_vm_invalidate(vm, pt_update_ops->start, ...)"
+		return 1
+	fi
+	if [ "$hook" -gt "$inval" ]; then
+		echo "xe_pt_update_ops_run() calls xe_vm_export_vm_invalidate() at line $hook, after the TLB invalidation (line $inval)"
+		return 1
+	fi
+}
+
+# check_invalidate_vma XE - every function of xe_vm.c that zaps page-table
+# entries tells the importers after the zap.
+check_invalidate_vma() {
+	local xe=$1 out
+	out=$(awk '
+		/^[A-Za-z].*[ *][A-Za-z_0-9]+\(/ && !/;[[:space:]]*$/ {
+			fn = $0; sub(/\(.*/, "", fn); sub(/.*[ *]/, "", fn); zap = hook = 0 }
+		fn != "" && /xe_pt_zap_ptes\(/ && !zap { zap = FNR }
+		fn != "" && /\txe_vm_export_vm_invalidate\(/ && zap { hook = FNR }
+		/^}/ && fn != "" {
+			if (zap) { n++; if (!hook) print fn "() zaps at line " zap " and does not call xe_vm_export_vm_invalidate() after it" }
+			fn = "" }
+		END { if (!n) print "no function of xe_vm.c calls xe_pt_zap_ptes(): the check does not know this xe" }' "$xe/xe_vm.c")
+	if [ -n "$out" ]; then
+		echo "$out"
+		return 1
+	fi
+}
+
 # check_tree XE - every check on one patched xe; prints why it failed.
 check_tree() {
 	local xe=$1 rc=0
@@ -150,6 +197,8 @@ check_tree() {
 	check_vm_free "$xe" || rc=1
 	check_device "$xe" xe_device_remove xe_vm_export_device_remove || rc=1
 	check_device "$xe" xe_device_declare_wedged xe_vm_export_device_wedged || rc=1
+	check_invalidate_pt "$xe" || rc=1
+	check_invalidate_vma "$xe" || rc=1
 	return "$rc"
 }
 
@@ -176,8 +225,20 @@ break_no_remove() {
 break_no_wedged() {
 	perl -0pi -e 's/\n\txe_vm_export_device_wedged\(xe\);\n/\n/' "$1/xe_device.c"
 }
+break_no_invalidate_pt() {
+	perl -0pi -e 's/\n\tif \((ifence|ijob)\)\n\t\txe_vm_export_vm_invalidate\([^;]*;\n/\n/' "$1/xe_pt.c"
+}
+break_invalidate_pt_late() {
+	# the range hook after the TLB invalidation was issued
+	perl -0pi -e 's/\n(\tif \((?:ifence|ijob)\)\n\t\txe_vm_export_vm_invalidate\([^;]*;\n)//; $h = $1;
+		s/(\n\tif \((?:!mfence|!mjob && !ijob)\) \{\n)/\n$h$1/' "$1/xe_pt.c"
+}
+break_no_invalidate_vma() {
+	perl -0pi -e 's/\n\txe_vm_export_vm_invalidate\([^;]*;\n/\n/' "$1/xe_vm.c"
+}
 BREAKS=(break_close_after_asid break_close_second break_asid_elsewhere
-	break_free_early break_no_remove break_no_wedged)
+	break_free_early break_no_remove break_no_wedged break_no_invalidate_pt
+	break_invalidate_pt_late break_no_invalidate_vma)
 
 # self_test SERIES XE - every broken copy of XE fails the check.
 self_test() {
@@ -185,9 +246,10 @@ self_test() {
 	for b in "${BREAKS[@]}"; do
 		rm -rf "$copy"
 		mkdir -p "$copy"
-		cp "$xe/xe_vm.c" "$xe/xe_device.c" "$copy/"
+		cp "$xe/xe_vm.c" "$xe/xe_device.c" "$xe/xe_pt.c" "$copy/"
 		"$b" "$copy"
-		if cmp -s "$xe/xe_vm.c" "$copy/xe_vm.c" && cmp -s "$xe/xe_device.c" "$copy/xe_device.c"; then
+		if cmp -s "$xe/xe_vm.c" "$copy/xe_vm.c" && cmp -s "$xe/xe_device.c" "$copy/xe_device.c" &&
+			cmp -s "$xe/xe_pt.c" "$copy/xe_pt.c"; then
 			fail "$series self-test $b: the edit changed nothing (the breaker does not know this xe)"
 		elif why=$(check_tree "$copy"); then
 			fail "$series self-test $b: the check passed a broken copy"
@@ -210,7 +272,7 @@ main() {
 		extract "$series" "$tarball" "$WORK/$series"
 		xe=$WORK/$series/drivers/gpu/drm/xe
 		if why=$(check_tree "$xe"); then
-			ok "$series: hooks first in xe_vm_close_and_put() (before every ASID release), last in vm_destroy_work_func(), in remove and wedge"
+			ok "$series: hooks first in xe_vm_close_and_put() (before every ASID release), last in vm_destroy_work_func(), in remove and wedge, range invalidation before the TLB invalidation and after each PTE zap"
 		else
 			fail "$series: $why"
 		fi
