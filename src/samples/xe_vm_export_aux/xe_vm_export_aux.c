@@ -7,6 +7,7 @@
  * installed xe-vm-export package would.
  */
 
+#include <linux/atomic.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -31,6 +32,7 @@ struct aux_file {
 	bool closing;			/* release runs: no new put_work */
 	bool revoked;			/* xe revoked the last import */
 	struct work_struct put_work;	/* releases a revoked import */
+	atomic64_t invalidations;	/* ranges xe told us to invalidate */
 };
 
 /* The import was revoked: drop it, outside the revoke callback. */
@@ -71,9 +73,27 @@ static void aux_revoke(struct xe_vm_import *imp, void *priv)
 	mutex_unlock(&af->lock);
 }
 
+/*
+ * The VM's page tables changed for [start, end): a real driver invalidates
+ * its own translation cache (its IOTLB) for that range of the ASID and
+ * waits for the invalidation to complete before returning; the memory the
+ * range mapped may be reused right after. xe calls this from its page-table
+ * updates and from the core mm's MMU notifier: no allocation, and no lock
+ * that is held while allocating (such as @af->lock, held across
+ * xe_vm_import_get()). The sample counts the ranges, without a lock.
+ */
+static void aux_invalidate_range(struct xe_vm_import *imp, u64 start, u64 end,
+				 void *priv)
+{
+	struct aux_file *af = priv;
+
+	atomic64_inc(&af->invalidations);
+}
+
 static const struct xe_vm_import_ops aux_import_ops = {
 	.owner = THIS_MODULE,
 	.revoke = aux_revoke,
+	.invalidate_range = aux_invalidate_range,
 };
 
 static int aux_open(struct inode *inode, struct file *file)
@@ -164,6 +184,7 @@ static long aux_state(struct aux_file *af, void __user *uargs)
 		st.state = XE_VM_EXPORT_AUX_STATE_LIVE;
 	st.asid = af->asid;
 	mutex_unlock(&af->lock);
+	st.invalidations = atomic64_read(&af->invalidations);
 
 	return copy_to_user(uargs, &st, sizeof(st)) ? -EFAULT : 0;
 }

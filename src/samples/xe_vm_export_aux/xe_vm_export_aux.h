@@ -61,8 +61,11 @@ struct xe_vm_export_aux_state {
 	__u32 state;
 	/** @asid: out, the ASID the "hardware" uses now, 0 when none */
 	__u32 asid;
-	/** @reserved: out, zero */
-	__u64 reserved;
+	/**
+	 * @invalidations: out, how many ranges xe told the imports of this
+	 * file to invalidate (&xe_vm_import_ops.invalidate_range)
+	 */
+	__u64 invalidations;
 };
 
 #define XE_VM_EXPORT_AUX_IOCTL_STATE \
