@@ -17,7 +17,10 @@
 #     before it issues its TLB invalidation (invalidation_fence_init() on
 #     6.12, xe_tlb_inval_job_push() on 7.x), or a function of xe_vm.c that
 #     zaps page-table entries (xe_pt_zap_ptes()) does not call it after
-#     the zap.
+#     the zap, or any function of xe that issues a TLB invalidation of a
+#     VM range itself (xe_gt_tlb_invalidation_vma() on 6.12,
+#     xe_tlb_inval_range_tilemask_submit() on 7.x: VMA zap, SVM, madvise)
+#     does not call it.
 # Then it proves itself: each hook is moved or removed in a copy of the
 # patched files, and the check must fail on every copy.
 #
@@ -189,6 +192,28 @@ check_invalidate_vma() {
 	fi
 }
 
+# check_invalidate_issuers XE - every function of xe, outside the TLB
+# invalidation code itself, that issues a range TLB invalidation for a VM
+# calls the range hook too.
+check_invalidate_issuers() {
+	local xe=$1 out
+	out=$(cd "$xe" && awk '
+		FNR == 1 { fn = "" }
+		FILENAME ~ /^(\.\/)?(xe_gt_tlb_invalidation|xe_tlb_inval)/ { next }
+		/^([A-Za-z].*[ *])?[A-Za-z_0-9]+\(/ && !/;[[:space:]]*$/ {
+			fn = $0; sub(/\(.*/, "", fn); sub(/.*[ *]/, "", fn); issue = hook = 0 }
+		fn != "" && /(xe_gt_tlb_invalidation_vma|xe_tlb_inval_range_tilemask_submit)\(/ && !issue { issue = FNR }
+		fn != "" && /\txe_vm_export_vm_invalidate\(/ { hook = FNR }
+		/^}/ && fn != "" {
+			if (issue) { n++; if (!hook) print FILENAME ":" issue ": " fn "() invalidates a VM range in the GTs without calling xe_vm_export_vm_invalidate()" }
+			fn = "" }
+		END { if (!n) print "no function of xe issues a range TLB invalidation of a VM: the check does not know this xe" }' ./*.c)
+	if [ -n "$out" ]; then
+		echo "$out"
+		return 1
+	fi
+}
+
 # check_tree XE - every check on one patched xe; prints why it failed.
 check_tree() {
 	local xe=$1 rc=0
@@ -199,6 +224,7 @@ check_tree() {
 	check_device "$xe" xe_device_declare_wedged xe_vm_export_device_wedged || rc=1
 	check_invalidate_pt "$xe" || rc=1
 	check_invalidate_vma "$xe" || rc=1
+	check_invalidate_issuers "$xe" || rc=1
 	return "$rc"
 }
 
@@ -236,20 +262,34 @@ break_invalidate_pt_late() {
 break_no_invalidate_vma() {
 	perl -0pi -e 's/\n\txe_vm_export_vm_invalidate\([^;]*;\n/\n/' "$1/xe_vm.c"
 }
+break_no_invalidate_issuer() {
+	# 7.x: the hook gone from madvise's range invalidation (6.12 has no
+	# madvise: from xe_vm_invalidate_vma())
+	local f=$1/xe_vm_madvise.c
+	[ -f "$f" ] || f=$1/xe_vm.c
+	perl -0pi -e 's/\n\txe_vm_export_vm_invalidate\([^;]*;\n/\n/' "$f"
+}
 BREAKS=(break_close_after_asid break_close_second break_asid_elsewhere
 	break_free_early break_no_remove break_no_wedged break_no_invalidate_pt
-	break_invalidate_pt_late break_no_invalidate_vma)
+	break_invalidate_pt_late break_no_invalidate_vma break_no_invalidate_issuer)
+# The files the breakers edit (those a series has).
+BREAK_FILES=(xe_vm.c xe_device.c xe_pt.c xe_svm.c xe_vm_madvise.c)
 
 # self_test SERIES XE - every broken copy of XE fails the check.
 self_test() {
-	local series=$1 xe=$2 b copy=$WORK/copy why
+	local series=$1 xe=$2 b copy=$WORK/copy why f same
 	for b in "${BREAKS[@]}"; do
 		rm -rf "$copy"
 		mkdir -p "$copy"
-		cp "$xe/xe_vm.c" "$xe/xe_device.c" "$xe/xe_pt.c" "$copy/"
+		for f in "${BREAK_FILES[@]}"; do
+			[ ! -f "$xe/$f" ] || cp "$xe/$f" "$copy/"
+		done
 		"$b" "$copy"
-		if cmp -s "$xe/xe_vm.c" "$copy/xe_vm.c" && cmp -s "$xe/xe_device.c" "$copy/xe_device.c" &&
-			cmp -s "$xe/xe_pt.c" "$copy/xe_pt.c"; then
+		same=1
+		for f in "${BREAK_FILES[@]}"; do
+			[ ! -f "$xe/$f" ] || cmp -s "$xe/$f" "$copy/$f" || same=0
+		done
+		if [ "$same" = 1 ]; then
 			fail "$series self-test $b: the edit changed nothing (the breaker does not know this xe)"
 		elif why=$(check_tree "$copy"); then
 			fail "$series self-test $b: the check passed a broken copy"
@@ -272,7 +312,7 @@ main() {
 		extract "$series" "$tarball" "$WORK/$series"
 		xe=$WORK/$series/drivers/gpu/drm/xe
 		if why=$(check_tree "$xe"); then
-			ok "$series: hooks first in xe_vm_close_and_put() (before every ASID release), last in vm_destroy_work_func(), in remove and wedge, range invalidation before the TLB invalidation and after each PTE zap"
+			ok "$series: hooks first in xe_vm_close_and_put() (before every ASID release), last in vm_destroy_work_func(), in remove and wedge, range invalidation before the TLB invalidation, after each PTE zap and in every range TLB invalidation"
 		else
 			fail "$series: $why"
 		fi
