@@ -94,7 +94,8 @@
  *
  * Invalidation: xe calls xe_vm_export_vm_invalidate() where it invalidates
  * its own GTs' TLBs for a range of the VM (the page-table update of a bind
- * or unbind, and xe_vm_invalidate_vma()). It calls the invalidate callback
+ * or unbind, xe_vm_invalidate_vma(), and on 7.x the SVM and madvise range
+ * invalidations). It calls the invalidate callback
  * of each registered import that has one, walking the VM's
  * &xe_vm_export_state.invalidators under the device's SRCU, without any
  * lock of ours: it may run in the core mm's MMU notifier, which must not
@@ -956,7 +957,9 @@ void xe_vm_export_vm_free(struct xe_vm *vm)
  * @vm: after committing a bind's or unbind's page-table update
  * (xe_pt_update_ops_run(), which passes the update's fence), and when it
  * zaps the page-table entries of a VMA (xe_vm_invalidate_vma(), whose update
- * is done by the CPU: no fence). Calls the invalidate callback of every
+ * is done by the CPU: no fence), and on 7.x of a shared virtual memory range
+ * (xe_svm_invalidate()) or a madvise range
+ * (xe_vm_invalidate_madvise_range()). Calls the invalidate callback of every
  * registered import of @vm that has one, in this thread, and returns after
  * they all returned. A VM never exported costs one load-acquire.
  *

@@ -54,13 +54,15 @@
  * VM in fault mode do the same through xe_vm_invalidate_vma()
  * (xe_gt_tlb_invalidation_vma()), and the VM's close through
  * xe_gt_tlb_invalidation_vm() (6.12 names; 7.x routes the same requests
- * through xe_tlb_inval_job_*() and xe_tlb_inval_range_tilemask_submit()).
+ * through xe_tlb_inval_job_*() and xe_tlb_inval_range_tilemask_submit(),
+ * which also serves its shared virtual memory, xe_svm_invalidate(), and
+ * madvise, xe_vm_invalidate_madvise_range()).
  * The requests are GuC actions (XE_GUC_ACTION_TLB_INVALIDATION) that reach
  * the engines of that GT, nothing else: an importer's hardware outside xe's
  * GTs (another PCI function, the importer's own translation cache or
  * IOTLB) is never told by them. Such an importer provides
- * &xe_vm_import_ops.invalidate_range, which xe calls at the same two places
- * where it invalidates its own GTs' TLBs for the VM's ranges.
+ * &xe_vm_import_ops.invalidate_range, which xe calls at the places listed
+ * above where it invalidates its own GTs' TLBs for a range of the VM.
  *
  * Not covered, on any series: a VM that is not in fault mode
  * (%XE_VM_IMPORT_FLAG_FAULT_MODE clear) keeps its page tables when one of
@@ -69,9 +71,7 @@
  * rebinds before that work resumes, and neither the GTs nor an importer
  * are told. An importer that translates through the VM on its own must
  * therefore only use VMs in fault mode, or VMs whose memory is never
- * evicted or invalidated while it is registered. On 7.x, the ranges of
- * shared virtual memory (CPU address mirror VMAs, xe_svm.c) are
- * invalidated by xe_svm_invalidate() for its GTs only: not told either.
+ * evicted or invalidated while it is registered.
  *
  * All functions may sleep and must not be called from atomic context.
  */
@@ -173,7 +173,9 @@ struct xe_vm_import_ops {
 	 * VM (see "Translation caches" above): after the page-table update of
 	 * a &DRM_IOCTL_XE_VM_BIND unbind, remap or rebind completed, and when
 	 * a VM in fault mode has a range zapped because a buffer object moves
-	 * or a userptr range is invalidated. Always before the memory that the
+	 * or a userptr range is invalidated, and on 7.x when a shared virtual
+	 * memory range is invalidated or a madvise zaps a range. Always
+	 * before the memory that the
 	 * range mapped can be reused: the buffer object's move, the release of
 	 * the unbound object and the core mm's invalidation wait for it.
 	 * Spurious calls (a range that mapped nothing) are possible.
