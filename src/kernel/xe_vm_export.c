@@ -15,6 +15,7 @@
 #include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/pid.h>
+#include <linux/rcupdate.h>
 #include <linux/rculist.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
@@ -93,8 +94,9 @@
  * takes, is reported the first time it happens, whether or not it blocked.
  *
  * Invalidation: xe calls xe_vm_export_vm_invalidate() where it invalidates
- * its own GTs' TLBs for a range of the VM (the page-table update of a bind
- * or unbind, xe_vm_invalidate_vma(), and on 7.x the SVM and madvise range
+ * its own GTs' TLBs for a range of the VM, once the page tables changed
+ * (the TLB invalidation work or job of a bind's or unbind's page-table
+ * update, xe_vm_invalidate_vma(), and on 7.x the SVM and madvise range
  * invalidations). It calls the invalidate callback
  * of each registered import that has one, walking the VM's
  * &xe_vm_export_state.invalidators under the device's SRCU, without any
@@ -950,41 +952,44 @@ void xe_vm_export_vm_free(struct xe_vm *vm)
  * @vm: the VM
  * @start: first address of the range
  * @end: end of the range, exclusive
- * @fence: when not NULL, the page-table update that changes the range: it is
- *	   waited for before the importers are told (only if one listens)
  *
  * Hook called by xe where it invalidates its own GTs' TLBs for a range of
- * @vm: after committing a bind's or unbind's page-table update
- * (xe_pt_update_ops_run(), which passes the update's fence), and when it
- * zaps the page-table entries of a VMA (xe_vm_invalidate_vma(), whose update
- * is done by the CPU: no fence), and on 7.x of a shared virtual memory range
- * (xe_svm_invalidate()) or a madvise range
- * (xe_vm_invalidate_madvise_range()). Calls the invalidate callback of every
- * registered import of @vm that has one, in this thread, and returns after
- * they all returned. A VM never exported costs one load-acquire.
+ * @vm, after the page tables changed: when it zaps the page-table entries
+ * of a VMA (xe_vm_invalidate_vma(); on 7.x also a shared virtual memory
+ * range, xe_svm_invalidate(), and a madvise range,
+ * xe_vm_invalidate_madvise_range()), and on 7.x in the TLB invalidation job
+ * of a bind's or unbind's page-table update (xe_tlb_inval_job_run(); 6.12
+ * goes through xe_vm_export_asid_invalidate()). Calls the invalidate
+ * callback of every registered import of @vm that has one, in this thread,
+ * and returns after they all returned. A VM never exported costs one
+ * load-acquire.
  *
- * Context: may sleep. Called with &xe_vm.lock and dma_resv locks held, or
- * from the core mm's MMU notifier: takes no lock of the VM export code.
+ * The callbacks run as a dma_fence signalling section for lockdep: the TLB
+ * invalidation's fence, which releases the range's memory, waits for them.
+ *
+ * Context: may sleep. Called from the work or job that signals a TLB
+ * invalidation fence, with dma_resv locks held, or from the core mm's MMU
+ * notifier: takes no lock of the VM export code.
  */
-void xe_vm_export_vm_invalidate(struct xe_vm *vm, u64 start, u64 end,
-				struct dma_fence *fence)
+void xe_vm_export_vm_invalidate(struct xe_vm *vm, u64 start, u64 end)
 {
 	struct xe_vm_export_device *xd;
 	struct xe_vm_import *imp;
+	bool cookie;
 	int idx;
 
 	/* Pairs with the smp_store_release() of export_publish() */
 	if (!smp_load_acquire(&vm->export.exported))
 		return;
-	/* a registration that races is told by the next invalidation */
+	/*
+	 * The page tables already changed: a registration this misses sees
+	 * the new ones.
+	 */
 	if (list_empty(&vm->export.invalidators))
 		return;
 
-	/* the importers may look at the range only once it changed */
-	if (fence)
-		dma_fence_wait(fence, false);
-
 	xd = vm_xd(vm);
+	cookie = dma_fence_begin_signalling();
 	idx = srcu_read_lock(&xd->srcu);
 	list_for_each_entry_srcu(imp, &vm->export.invalidators, inval_link,
 				 srcu_read_lock_held(&xd->srcu)) {
@@ -992,6 +997,37 @@ void xe_vm_export_vm_invalidate(struct xe_vm *vm, u64 start, u64 end,
 		imp->ops->invalidate_range(imp, start, end, imp->priv);
 	}
 	srcu_read_unlock(&xd->srcu, idx);
+	dma_fence_end_signalling(cookie);
+}
+
+/**
+ * xe_vm_export_asid_invalidate() - xe_vm_export_vm_invalidate() by ASID
+ * @xe: the device
+ * @asid: the ASID of the VM whose page tables changed
+ * @start: first address of the range
+ * @end: end of the range, exclusive
+ *
+ * Hook called by 6.12's TLB invalidation work of a bind's or unbind's
+ * page-table update (invalidation_fence_work_func()), which knows the VM
+ * only by its ASID, after the update completed and before it issues the
+ * TLB invalidation whose fence releases the range's memory. The VM is
+ * alive and still owns @asid: xe closes a VM only after waiting for the
+ * fences of its page-table updates, and releases the ASID after that. An
+ * ASID without VM is ignored.
+ *
+ * Context: as xe_vm_export_vm_invalidate().
+ */
+void xe_vm_export_asid_invalidate(struct xe_device *xe, u32 asid, u64 start,
+				  u64 end)
+{
+	struct xe_vm *vm;
+
+	rcu_read_lock();
+	vm = xa_load(&xe->usm.asid_to_vm, asid);
+	rcu_read_unlock();
+
+	if (vm)
+		xe_vm_export_vm_invalidate(vm, start, end);
 }
 
 /* Queue the revocation of every registered import of the device. */

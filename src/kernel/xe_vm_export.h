@@ -8,7 +8,6 @@
 
 #include <linux/types.h>
 
-struct dma_fence;
 struct drm_device;
 struct drm_file;
 struct xe_device;
@@ -21,8 +20,9 @@ void xe_vm_export_debugfs_register(struct xe_device *xe);
 /* Hooks called by xe; see their kernel-doc in xe_vm_export.c. */
 void xe_vm_export_vm_close(struct xe_vm *vm);
 void xe_vm_export_vm_free(struct xe_vm *vm);
-void xe_vm_export_vm_invalidate(struct xe_vm *vm, u64 start, u64 end,
-				struct dma_fence *fence);
+void xe_vm_export_vm_invalidate(struct xe_vm *vm, u64 start, u64 end);
+void xe_vm_export_asid_invalidate(struct xe_device *xe, u32 asid, u64 start,
+				  u64 end);
 int xe_vm_export_device_init(struct xe_device *xe);
 void xe_vm_export_device_remove(struct xe_device *xe);
 void xe_vm_export_device_wedged(struct xe_device *xe);

@@ -13,9 +13,11 @@
 #   - vm_destroy_work_func() does not call xe_vm_export_vm_free() as its
 #     last call before kfree(vm);
 #   - xe_device_remove() or xe_device_declare_wedged() lacks its hook;
-#   - xe_pt_update_ops_run() does not call xe_vm_export_vm_invalidate()
-#     before it issues its TLB invalidation (invalidation_fence_init() on
-#     6.12, xe_tlb_inval_job_push() on 7.x), or a function of xe_vm.c that
+#   - the work or job that issues the TLB invalidation of a bind's or
+#     unbind's range (invalidation_fence_work_func() on 6.12,
+#     xe_tlb_inval_job_run() on 7.x) does not call the range hook
+#     (xe_vm_export_asid_invalidate(), xe_vm_export_vm_invalidate())
+#     before it issues it, or a function of xe_vm.c that
 #     zaps page-table entries (xe_pt_zap_ptes()) does not call it after
 #     the zap, or any function of xe that issues a TLB invalidation of a
 #     VM range itself (xe_gt_tlb_invalidation_vma() on 6.12,
@@ -151,24 +153,30 @@ check_device() {
 	fi
 }
 
-# check_invalidate_pt XE - the bind/unbind path tells the importers before
-# it issues the TLB invalidation of the range.
-check_invalidate_pt() {
-	local xe=$1 hook inval
-	hook=$(body "$xe/xe_pt.c" xe_pt_update_ops_run |
-		grep -P '\txe_vm_export_vm_invalidate\(vm, pt_update_ops->start,' | cut -f1)
-	inval=$(body "$xe/xe_pt.c" xe_pt_update_ops_run |
-		grep -E '(invalidation_fence_init|xe_tlb_inval_job_push)\(' | head -n 1 | cut -f1)
-	if [ -z "$inval" ]; then
-		echo "xe_pt_update_ops_run() issues no TLB invalidation: the check does not know this xe"
-		return 1
-	fi
-	if [ -z "$hook" ]; then
-		echo "xe_pt_update_ops_run() does not call xe_vm_export_vm_invalidate(vm, pt_update_ops->start, ...)"
-		return 1
-	fi
-	if [ "$hook" -gt "$inval" ]; then
-		echo "xe_pt_update_ops_run() calls xe_vm_export_vm_invalidate() at line $hook, after the TLB invalidation (line $inval)"
+# check_invalidate_job XE - the work or job that issues the TLB invalidation
+# of a bind's or unbind's range (invalidation_fence_work_func() on 6.12,
+# xe_tlb_inval_job_run() on 7.x: any function of xe, outside the TLB
+# invalidation code itself, that calls xe_gt_tlb_invalidation_range() or
+# xe_tlb_inval_range()) tells the importers before it issues it.
+check_invalidate_job() {
+	local xe=$1 out
+	out=$(cd "$xe" && awk '
+		FNR == 1 { fn = "" }
+		FILENAME ~ /^(\.\/)?(xe_gt_tlb_invalidation|xe_tlb_inval)\./ { next }
+		/^([A-Za-z].*[ *])?[A-Za-z_0-9]+\(/ && !/;[[:space:]]*$/ {
+			fn = $0; sub(/\(.*/, "", fn); sub(/.*[ *]/, "", fn); issue = hook = 0 }
+		fn != "" && /\t(xe_gt_tlb_invalidation_range|xe_tlb_inval_range)\(/ && !issue { issue = FNR }
+		fn != "" && /\txe_vm_export_(vm|asid)_invalidate\(/ && !hook { hook = FNR }
+		/^}/ && fn != "" {
+			if (issue) {
+				n++
+				if (!hook) print FILENAME ":" issue ": " fn "() issues a range TLB invalidation without calling the range hook"
+				else if (hook > issue) print FILENAME ":" hook ": " fn "() calls the range hook after the TLB invalidation (line " issue ")"
+			}
+			fn = "" }
+		END { if (!n) print "no function of xe issues a bind range TLB invalidation: the check does not know this xe" }' ./*.c)
+	if [ -n "$out" ]; then
+		echo "$out"
 		return 1
 	fi
 }
@@ -222,7 +230,7 @@ check_tree() {
 	check_vm_free "$xe" || rc=1
 	check_device "$xe" xe_device_remove xe_vm_export_device_remove || rc=1
 	check_device "$xe" xe_device_declare_wedged xe_vm_export_device_wedged || rc=1
-	check_invalidate_pt "$xe" || rc=1
+	check_invalidate_job "$xe" || rc=1
 	check_invalidate_vma "$xe" || rc=1
 	check_invalidate_issuers "$xe" || rc=1
 	return "$rc"
@@ -251,13 +259,22 @@ break_no_remove() {
 break_no_wedged() {
 	perl -0pi -e 's/\n\txe_vm_export_device_wedged\(xe\);\n/\n/' "$1/xe_device.c"
 }
+# bind_job_file DIR - the file of the bind/unbind range hook: xe_pt.c on
+# 6.12, xe_tlb_inval_job.c on 7.x.
+bind_job_file() {
+	if [ -f "$1/xe_tlb_inval_job.c" ]; then
+		echo "$1/xe_tlb_inval_job.c"
+	else
+		echo "$1/xe_pt.c"
+	fi
+}
 break_no_invalidate_pt() {
-	perl -0pi -e 's/\n\tif \((ifence|ijob)\)\n\t\txe_vm_export_vm_invalidate\([^;]*;\n/\n/' "$1/xe_pt.c"
+	perl -0pi -e 's/\n\txe_vm_export_(vm|asid)_invalidate\([^;]*;\n/\n/' "$(bind_job_file "$1")"
 }
 break_invalidate_pt_late() {
 	# the range hook after the TLB invalidation was issued
-	perl -0pi -e 's/\n(\tif \((?:ifence|ijob)\)\n\t\txe_vm_export_vm_invalidate\([^;]*;\n)//; $h = $1;
-		s/(\n\tif \((?:!mfence|!mjob && !ijob)\) \{\n)/\n$h$1/' "$1/xe_pt.c"
+	perl -0pi -e 's/\n(\txe_vm_export_(?:vm|asid)_invalidate\([^;]*;\n)/\n/ and $h = $1;
+		s/(\n\t(?:xe_gt_tlb_invalidation_range|xe_tlb_inval_range)\([^;]*;\n)/$1$h/' "$(bind_job_file "$1")"
 }
 break_no_invalidate_vma() {
 	perl -0pi -e 's/\n\txe_vm_export_vm_invalidate\([^;]*;\n/\n/' "$1/xe_vm.c"
@@ -273,7 +290,7 @@ BREAKS=(break_close_after_asid break_close_second break_asid_elsewhere
 	break_free_early break_no_remove break_no_wedged break_no_invalidate_pt
 	break_invalidate_pt_late break_no_invalidate_vma break_no_invalidate_issuer)
 # The files the breakers edit (those a series has).
-BREAK_FILES=(xe_vm.c xe_device.c xe_pt.c xe_svm.c xe_vm_madvise.c)
+BREAK_FILES=(xe_vm.c xe_device.c xe_pt.c xe_tlb_inval_job.c xe_svm.c xe_vm_madvise.c)
 
 # self_test SERIES XE - every broken copy of XE fails the check.
 self_test() {
@@ -312,7 +329,7 @@ main() {
 		extract "$series" "$tarball" "$WORK/$series"
 		xe=$WORK/$series/drivers/gpu/drm/xe
 		if why=$(check_tree "$xe"); then
-			ok "$series: hooks first in xe_vm_close_and_put() (before every ASID release), last in vm_destroy_work_func(), in remove and wedge, range invalidation before the TLB invalidation, after each PTE zap and in every range TLB invalidation"
+			ok "$series: hooks first in xe_vm_close_and_put() (before every ASID release), last in vm_destroy_work_func(), in remove and wedge, range hook before each bind TLB invalidation, after each PTE zap and in every range TLB invalidation"
 		else
 			fail "$series: $why"
 		fi

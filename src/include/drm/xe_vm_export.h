@@ -49,12 +49,14 @@
  * mm. xe invalidates translations only in the hardware of its own GTs,
  * through each GT's GuC: the page-table updates of a bind or unbind
  * invalidate the range for the VM's ASID on the tile's primary and media GT
- * (xe_pt.c: xe_pt_update_ops_run() and invalidation_fence_init(), then
+ * (xe_pt.c: xe_pt_update_ops_run() and invalidation_fence_init(); once the
+ * update completed, invalidation_fence_work_func() calls
  * xe_gt_tlb_invalidation_range()), eviction and userptr invalidation of a
  * VM in fault mode do the same through xe_vm_invalidate_vma()
  * (xe_gt_tlb_invalidation_vma()), and the VM's close through
  * xe_gt_tlb_invalidation_vm() (6.12 names; 7.x routes the same requests
- * through xe_tlb_inval_job_*() and xe_tlb_inval_range_tilemask_submit(),
+ * through the jobs of xe_tlb_inval_job.c and
+ * xe_tlb_inval_range_tilemask_submit(),
  * which also serves its shared virtual memory, xe_svm_invalidate(), and
  * madvise, xe_vm_invalidate_madvise_range()).
  * The requests are GuC actions (XE_GUC_ACTION_TLB_INVALIDATION) that reach
@@ -170,15 +172,20 @@ struct xe_vm_import_ops {
 	 * before returning. It must not fail (the change already happened).
 	 *
 	 * When: wherever xe invalidates its own GTs' TLBs for a range of the
-	 * VM (see "Translation caches" above): after the page-table update of
-	 * a &DRM_IOCTL_XE_VM_BIND unbind, remap or rebind completed, and when
+	 * VM (see "Translation caches" above), right before it does: in the
+	 * work or job that runs once the page-table update of a
+	 * &DRM_IOCTL_XE_VM_BIND unbind, remap or rebind completed, and when
 	 * a VM in fault mode has a range zapped because a buffer object moves
 	 * or a userptr range is invalidated, and on 7.x when a shared virtual
 	 * memory range is invalidated or a madvise zaps a range. Always
 	 * before the memory that the
 	 * range mapped can be reused: the buffer object's move, the release of
 	 * the unbound object and the core mm's invalidation wait for it.
-	 * Spurious calls (a range that mapped nothing) are possible.
+	 * Spurious calls (a range that mapped nothing) are possible, and a
+	 * change may be reported more than once (once per GT or tile that xe
+	 * invalidates). On 6.12 the bind path finds the VM by its ASID: on a
+	 * device without ASIDs (xe_vm_import_asid() returns 0) binds and
+	 * unbinds are not reported.
 	 *
 	 * Only between xe_vm_import_register() and the end of that
 	 * registration: it is never called after xe_vm_import_unregister() or
@@ -187,16 +194,22 @@ struct xe_vm_import_ops {
 	 * Calls for different ranges may run concurrently, from different
 	 * threads.
 	 *
-	 * Context: process context, may sleep, but runs inside xe's page-table
-	 * updates (&xe_vm.lock and the dma_resv locks of the VM and the
-	 * buffer objects held), inside a buffer object's move, and inside the
-	 * core mm's MMU notifier, which may be called from memory reclaim. So
-	 * it must not allocate memory other than with GFP_NOWAIT or
-	 * GFP_ATOMIC, must not take a lock that is held anywhere while memory
-	 * is allocated or while waiting for a dma_fence, must not call any
-	 * function of this API or any ioctl of xe, and must return in bounded
-	 * time: the unregistration of any import of the device waits for the
-	 * invalidations in flight.
+	 * Context: process context (a work item, a scheduler job, the thread
+	 * of a move or of an MMU notifier), may sleep, but it runs where xe
+	 * signals dma_fences: the TLB invalidation's fence, which the memory's
+	 * release waits for, signals only after it returned; inside a buffer
+	 * object's move (its dma_resv held); and inside the core mm's MMU
+	 * notifier, which may be called from memory reclaim. So it must not
+	 * wait for any dma_fence, must not allocate memory other than with
+	 * GFP_NOWAIT or GFP_ATOMIC, must not take a lock that is held anywhere
+	 * while memory is allocated or while waiting for a dma_fence, must
+	 * not call any function of this API or any ioctl of xe, and must
+	 * return in bounded time: the unregistration of any import of the
+	 * device waits for the invalidations in flight. xe runs it as a
+	 * dma_fence signalling section (dma_fence_begin_signalling()): with
+	 * lockdep, a lock it takes that is also held somewhere around a
+	 * dma_fence wait, or around an allocation that reclaim may turn into
+	 * one, is reported as soon as lockdep has seen both.
 	 *
 	 * @imp: the import; @start, @end: the range, in bytes of the VM's
 	 * address space, @end exclusive; @priv: the pointer given to

@@ -41,7 +41,6 @@
 #include <kunit/device.h>
 #include <kunit/test.h>
 #include <linux/delay.h>
-#include <linux/dma-fence.h>
 #include <linux/fdtable.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
@@ -1422,9 +1421,6 @@ struct inval_importer {
 	/* set when the callback ran after its registration ended */
 	bool after_end;
 	bool ended;
-	/* when set, the fence the callback checks for being signalled */
-	struct dma_fence *fence;
-	bool fence_signalled;
 	/* when set, the callback waits for @go after completing @entered */
 	struct completion *entered, *go;
 };
@@ -1447,8 +1443,6 @@ static void inval_range(struct xe_vm_import *imp, u64 start, u64 end,
 	ii->seen_imp = imp;
 	ii->start = start;
 	ii->end = end;
-	if (ii->fence)
-		ii->fence_signalled = dma_fence_is_signaled(ii->fence);
 	if (ii->entered) {
 		complete(ii->entered);
 		wait_for_completion(ii->go);
@@ -1498,21 +1492,21 @@ static void invalidate_range(struct kunit *test)
 	close_sync(fd_a);
 	close_sync(fd_b);
 
-	xe_vm_export_vm_invalidate(vm_a, 0x10000, 0x30000, NULL);
+	xe_vm_export_vm_invalidate(vm_a, 0x10000, 0x30000);
 	KUNIT_EXPECT_EQ(test, atomic_read(&a.calls), 1);
 	KUNIT_EXPECT_EQ(test, a.start, 0x10000);
 	KUNIT_EXPECT_EQ(test, a.end, 0x30000);
 	KUNIT_EXPECT_PTR_EQ(test, a.seen_imp, a.ti.imp);
 	KUNIT_EXPECT_EQ(test, atomic_read(&b.calls), 0);
 
-	xe_vm_export_vm_invalidate(vm_b, 0, 1ull << 40, NULL);
+	xe_vm_export_vm_invalidate(vm_b, 0, 1ull << 40);
 	KUNIT_EXPECT_EQ(test, atomic_read(&a.calls), 1);
 	KUNIT_EXPECT_EQ(test, atomic_read(&b.calls), 1);
 	KUNIT_EXPECT_EQ(test, b.start, 0);
 	KUNIT_EXPECT_EQ(test, b.end, 1ull << 40);
 
 	/* never exported: nothing to tell */
-	xe_vm_export_vm_invalidate(vm_c, 0, 0x1000, NULL);
+	xe_vm_export_vm_invalidate(vm_c, 0, 0x1000);
 	KUNIT_EXPECT_EQ(test, atomic_read(&a.calls) + atomic_read(&b.calls), 2);
 	KUNIT_EXPECT_EQ(test, atomic_read(&plain.revokes), 0);
 
@@ -1553,16 +1547,16 @@ static void invalidate_after_end(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, xe_vm_import_register(iv.imp, &inval_ops, &ii.ti), 0);
 	if (mod)
 		KUNIT_EXPECT_EQ(test, module_refcount(mod), refs + 1);
-	xe_vm_export_vm_invalidate(iv.vm, 0, 0x1000, NULL);
+	xe_vm_export_vm_invalidate(iv.vm, 0, 0x1000);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ii.calls), 1);
 	xe_vm_import_unregister(iv.imp);
 	if (mod)
 		KUNIT_EXPECT_EQ(test, module_refcount(mod), refs);
-	xe_vm_export_vm_invalidate(iv.vm, 0, 0x1000, NULL);
+	xe_vm_export_vm_invalidate(iv.vm, 0, 0x1000);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ii.calls), 1);
 
 	KUNIT_ASSERT_EQ(test, xe_vm_import_register(iv.imp, &inval_ops, &ii.ti), 0);
-	xe_vm_export_vm_invalidate(iv.vm, 0x2000, 0x3000, NULL);
+	xe_vm_export_vm_invalidate(iv.vm, 0x2000, 0x3000);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ii.calls), 2);
 	KUNIT_EXPECT_EQ(test, ii.start, 0x2000);
 
@@ -1571,7 +1565,7 @@ static void invalidate_after_end(struct kunit *test)
 	expect_revoked_once(test, &ii.ti);
 	if (mod)
 		KUNIT_EXPECT_EQ(test, module_refcount(mod), refs);
-	xe_vm_export_vm_invalidate(iv.vm, 0, 0x1000, NULL);
+	xe_vm_export_vm_invalidate(iv.vm, 0, 0x1000);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ii.calls), 2);
 	KUNIT_EXPECT_FALSE(test, ii.after_end);
 	xe_vm_import_put(iv.imp);
@@ -1587,7 +1581,7 @@ static int async_inval_fn(void *data)
 {
 	struct async_inval *op = data;
 
-	xe_vm_export_vm_invalidate(op->vm, 0x4000, 0x5000, NULL);
+	xe_vm_export_vm_invalidate(op->vm, 0x4000, 0x5000);
 	complete(&op->done);
 	return 0;
 }
@@ -1666,74 +1660,47 @@ static void invalidate_in_flight(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 2);
 }
 
-/* A test fence, signalled from a delayed work; freed by its last put. */
-struct test_fence {
-	struct dma_fence base;	/* first: dma_fence_free() frees the whole */
-	spinlock_t lock;
-	struct delayed_work signal;
-};
-
-static const char *test_fence_name(struct dma_fence *fence)
-{
-	return "xe_vm_export_test";
-}
-
-static const struct dma_fence_ops test_fence_ops = {
-	.get_driver_name = test_fence_name,
-	.get_timeline_name = test_fence_name,
-};
-
-static void test_fence_signal(struct work_struct *work)
-{
-	struct test_fence *tf = container_of(work, struct test_fence,
-					     signal.work);
-
-	dma_fence_signal(&tf->base);
-}
-
 /*
- * With the page-table update's fence, the importers are told only once it
- * signalled; a VM without an invalidating importer does not wait for it.
+ * 6.12's bind path knows the VM by its ASID: the ASID's VM's importers are
+ * told, those of other VMs not; an ASID without VM is ignored.
  */
-static void invalidate_waits_fence(struct kunit *test)
+static void invalidate_by_asid(struct kunit *test)
 {
 	struct ve_ctx *ctx = test->priv;
-	struct inval_importer ii = {};
-	struct test_fence *tf;
-	struct imported_vm iv;
-	struct xe_vm *other;
-	u32 other_id;
+	struct inval_importer a = {}, b = {};
+	struct imported_vm va, vb;
+	u32 asid_a;
 
-	tf = kzalloc(sizeof(*tf), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, tf);
-	spin_lock_init(&tf->lock);
-	dma_fence_init(&tf->base, &test_fence_ops, &tf->lock,
-		       dma_fence_context_alloc(1), 1);
-	INIT_DELAYED_WORK(&tf->signal, test_fence_signal);
+	imported_vm_assert(test, &va);
+	imported_vm_assert(test, &vb);
+	inval_start(test, &a, va.fd);
+	inval_start(test, &b, vb.fd);
+	close_sync(va.fd);
+	close_sync(vb.fd);
+	asid_a = a.ti.asid;
 
-	imported_vm_assert(test, &iv);
-	other = vm_create_assert(test, 0, &other_id);
-	close_sync(iv.fd);
-	ii.ti.ctx = ctx;
-	ii.ti.imp = iv.imp;
-	ii.ti.asid = xe_vm_import_asid(iv.imp);
-	ii.fence = &tf->base;
-	KUNIT_ASSERT_EQ(test, xe_vm_import_register(iv.imp, &inval_ops, &ii.ti), 0);
+	xe_vm_export_asid_invalidate(ctx->xe, asid_a, 0x7000, 0x9000);
+	KUNIT_EXPECT_EQ(test, atomic_read(&a.calls), 1);
+	KUNIT_EXPECT_EQ(test, a.start, 0x7000);
+	KUNIT_EXPECT_EQ(test, a.end, 0x9000);
+	KUNIT_EXPECT_EQ(test, atomic_read(&b.calls), 0);
+	/* a fresh device handed out two ASIDs: ASID_MAX names no VM */
+	KUNIT_ASSERT_NE(test, asid_a, ASID_MAX);
+	KUNIT_ASSERT_NE(test, b.ti.asid, ASID_MAX);
+	xe_vm_export_asid_invalidate(ctx->xe, ASID_MAX, 0, 0x1000);
+	KUNIT_EXPECT_EQ(test, atomic_read(&a.calls) + atomic_read(&b.calls), 1);
 
-	/* no listener: returns at once, the fence still pending */
-	xe_vm_export_vm_invalidate(other, 0, 0x1000, &tf->base);
-	KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(&tf->base));
+	/* once the VM is closed its ASID names no VM: nothing is told */
+	KUNIT_EXPECT_EQ(test, vm_destroy(ctx, va.id), 0);
+	xe_vm_export_asid_invalidate(ctx->xe, asid_a, 0, 0x1000);
+	KUNIT_EXPECT_EQ(test, atomic_read(&a.calls), 1);
+	KUNIT_EXPECT_FALSE(test, a.after_end);
 
-	schedule_delayed_work(&tf->signal, msecs_to_jiffies(50));
-	xe_vm_export_vm_invalidate(iv.vm, 0, 0x1000, &tf->base);
-	KUNIT_EXPECT_EQ(test, atomic_read(&ii.calls), 1);
-	KUNIT_EXPECT_TRUE(test, ii.fence_signalled);
-	flush_delayed_work(&tf->signal);
-	dma_fence_put(&tf->base);
-
-	KUNIT_EXPECT_EQ(test, vm_destroy(ctx, iv.id), 0);
-	KUNIT_EXPECT_EQ(test, vm_destroy(ctx, other_id), 0);
-	xe_vm_import_put(iv.imp);
+	KUNIT_EXPECT_EQ(test, vm_destroy(ctx, vb.id), 0);
+	xe_vm_import_put(a.ti.imp);
+	xe_vm_import_put(b.ti.imp);
+	xe_vm_import_put(va.imp);
+	xe_vm_import_put(vb.imp);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 2);
 }
 
@@ -2410,7 +2377,7 @@ static struct kunit_case xe_vm_export_cases[] = {
 	KUNIT_CASE(invalidate_range),
 	KUNIT_CASE(invalidate_after_end),
 	KUNIT_CASE(invalidate_in_flight),
-	KUNIT_CASE(invalidate_waits_fence),
+	KUNIT_CASE(invalidate_by_asid),
 	KUNIT_CASE_PARAM(unbind_last_references, unbind_order_gen_params),
 	KUNIT_CASE(put_unregisters),
 	KUNIT_CASE_PARAM(release_orders_free_once, release_order_gen_params),
