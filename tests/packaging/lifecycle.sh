@@ -9,6 +9,9 @@
 #   install       the package with two 6.12 kernels present: K_OLD (its
 #                 linux-source installed) and K_TWO (its source given in
 #                 /etc/xe-vm-export/sources.conf): both built, provenance
+#   same-release  (bookworm) K_OLD's headers and linux-source-6.12 as a new
+#                 Debian revision of the same release (repackaged): ours
+#                 rebuilt from the new source, one line, provenance
 #   no-source     K_NOSRC (image + headers) installed after the package,
 #                 its linux-source not installed: apt exit 0, one skip line
 #   other-series  a kernel we do not build, after the package: Debian 12's
@@ -418,6 +421,48 @@ step_dist_upgrade() {
 	[ "$ROOT_SUITE" != bookworm ] || export_for_qemu "$K_NEW"
 }
 
+# repack PACKAGE FROM VERSION - PACKAGE's .deb of version FROM (the apt
+# archives are shared: several versions may be there) rebuilt as VERSION
+# into the root's /tmp/pkgs (contents unchanged); prints its path in the
+# root.
+repack() {
+	local pkg=$1 from=$2 version=$3 deb dir=$WORK/repack-$1 out
+	deb=$(compgen -G "$ROOT/var/cache/apt/archives/${pkg}_${from//:/%3a}_*.deb" | head -n 1) || true
+	[ -n "$deb" ] || return 1
+	rm -rf "$dir"
+	dpkg-deb -R "$deb" "$dir"
+	sed -i "s/^Version: .*/Version: $version/" "$dir/DEBIAN/control"
+	mkdir -p "$ROOT/tmp/pkgs"
+	out=/tmp/pkgs/${pkg}_${version}.deb
+	dpkg-deb -Zgzip -z1 -b "$dir" "$ROOT$out" >/dev/null
+	rm -rf "$dir"
+	echo "$out"
+}
+
+# A new Debian revision of K_OLD's kernel that keeps its release string (a
+# rebuild, a security fix): its headers and linux-source-6.12 as version
+# V_OLD+xet1 (repackaged: the archive has no such pair at hand), in one apt
+# run. Ours for K_OLD was "installed", and must be rebuilt from the new
+# source: one line says so, and the provenance names the new version.
+step_same_release() {
+	local v new=$V_OLD+xet1 headers source
+	v=$(deb_version "$DEB_DIR"/"$NAME"-dkms_*.deb)
+	if ! headers=$(repack "linux-headers-$K_OLD" "$V_OLD" "$new") ||
+		! source=$(repack linux-source-6.12 "$V_OLD" "$new"); then
+		fail "same-release: repackaging $K_OLD's headers and linux-source-6.12 as $new"
+		return 1
+	fi
+	timed same-release-rebuild apt_step "$LOGS/same-release.log" \
+		"$K_OLD's headers and linux-source-6.12 as $new (same release)" same-release \
+		install "$headers" "$source" || return 1
+	check "same-release: one line says ours for $K_OLD is rebuilt from $new" \
+		grep -q "^$NAME: $K_OLD: ours is built from source $V_OLD, its headers are now from $new: rebuilding" \
+		"$LOGS/same-release.log"
+	expect_ours "$K_OLD" "$v" same-release
+	expect_built_from "$K_OLD" "$new" same-release
+	expect_built_from "$K_TWO" "$(upstream "$V_TWO")" same-release
+}
+
 # export_for_qemu KERNEL - what check-qemu boots to prove that the package's
 # own initramfs loads our xe: KERNEL's initramfs and the installed module,
 # copied out of the root (which this test deletes) into $PKG_CACHE/qemu.
@@ -769,7 +814,7 @@ run_step() {
 
 steps_of_suite() {
 	if [ "$1" = bookworm ]; then
-		echo install aux no-source other-series dist-upgrade aux-remove pkg-upgrade kernel-remove
+		echo install same-release aux no-source other-series dist-upgrade aux-remove pkg-upgrade kernel-remove
 		echo remove rpm purge kmod-deb kmod-rpm make-install depends
 	else
 		echo install no-source other-series dist-upgrade bpo-kernel bpo-upgrade pkg-upgrade \
