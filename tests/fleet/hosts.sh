@@ -1,10 +1,16 @@
 # shellcheck shell=bash
 # The fleet stage of tests/fleet/run.sh (sourced after it made the packages
 # and the served repository): three isolated Debian 12 roots as hosts,
-# reached by Ansible's chroot connection, and fleet/ansible/playbook.yml run
-# on them: install, a second run that changes nothing, a --check run; the
-# reports and the fleet table asserted; the time per host from "repository
-# reachable" to "module ready".
+# reached by Ansible's chroot connection, and vm1, a qemu guest that really
+# reboots (vm-host.sh), and fleet/ansible/playbook.yml run on them: the
+# self-test of the checks (a missing playbook, an unreachable host), --check
+# --diff on fresh hosts (apt, and the dnf branch), install, a second run
+# that changes nothing, a --check run; the reports and the fleet table
+# asserted; the time per host from "repository reachable" to "module ready"
+# (vm1: to "ours loaded" after its reboot).
+
+# shellcheck source=tests/fleet/vm-host.sh
+. "$(dirname "${BASH_SOURCE[0]}")/vm-host.sh"
 
 HOSTS_DIR=$TEST_CACHE/fleet/hosts
 HOST_MOUNTS=()
@@ -101,27 +107,54 @@ serve_repo() {
 	cp -R "$1/." "$WORK/repo.served/"
 }
 
-# playbook LOG ARGS... - the fleet playbook on the three hosts; each task's
-# time is in LOG (profile_tasks), where the seconds to module ready go.
+# playbook LOG ARGS... - the fleet playbook on the hosts of the inventory
+# (FLEET_INVENTORY, default WORK/inventory; FLEET_PLAYBOOK, default the
+# project's); each task's time is in LOG (profile_tasks), where the seconds
+# to module ready go. All hosts in one batch (serial 100%): the chroot hosts
+# cannot reboot, and each host's seconds are its own.
 playbook() {
 	local logf=$1
 	shift
-	ANSIBLE_NOCOLOR=1 ANSIBLE_HOST_KEY_CHECKING=0 ANSIBLE_RETRY_FILES_ENABLED=0 \
+	ANSIBLE_NOCOLOR=1 ANSIBLE_HOST_KEY_CHECKING=0 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_PIPELINING=1 \
 		ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks \
 		ANSIBLE_LOCAL_TEMP="$WORK/ansible-tmp" ANSIBLE_HOME="$WORK/ansible-home" \
-		nice ansible-playbook -i "$WORK/inventory" "$TOP/fleet/ansible/playbook.yml" \
-		-e "xe_vm_export_repo_url=$URL" \
+		nice ansible-playbook -i "${FLEET_INVENTORY:-$WORK/inventory}" \
+		"${FLEET_PLAYBOOK:-$TOP/fleet/ansible/playbook.yml}" \
+		-e xe_vm_export_serial=100% \
 		-e "xe_vm_export_keyring=$WORK/repo/$NAME-archive-keyring.gpg" \
 		-e "xe_vm_export_report_dir=$WORK/reports" "$@" >"$logf" 2>&1
 }
 
-# recap_ok LOG - every host has its PLAY RECAP line in LOG, with
-# unreachable=0 and failed=0 (a playbook that did not run has none).
+# write_inventory [RUNNING_KERNEL...] - the chroot hosts (and vm1 when it
+# runs) with the repository's URL. A chroot's facts are this machine's
+# (its kernel, no reboot): each chroot host gets its own kernel as the
+# running one (RUNNING_KERNEL, in the order of HOSTS, default the hosts'
+# kernel), from which the role derives the kernel flavour, and neither the
+# reboot nor the check of the loaded xe.
+write_inventory() {
+	local h k
+	echo "[fleet]"
+	for h in "${CHROOT_HOSTS[@]}"; do
+		k=${1:-$HOST_KVER}
+		[ $# -eq 0 ] || shift
+		echo "$h ansible_connection=community.general.chroot ansible_host=$HOSTS_DIR/$h" \
+			"ansible_python_interpreter=/usr/bin/python3 xe_vm_export_running_kernel=$k xe_vm_export_reboot=false"
+	done
+	[ -z "$VM_PID" ] || vm_inventory
+	echo "[all:vars]"
+	echo "xe_vm_export_repo_url=$URL"
+}
+
+# recap_ok LOG [HOST...] - every HOST (default: HOSTS) has its PLAY RECAP
+# line in LOG, with unreachable=0 and failed=0 (a playbook that did not run
+# has none).
 recap_ok() {
-	local h
-	for h in "${HOSTS[@]}"; do
-		grep -qE "^$h +: ok=[0-9]+ +changed=[0-9]+ +unreachable=0 +failed=0( |\$)" "$1" ||
-			{ echo "$h: no PLAY RECAP line with unreachable=0 failed=0 in $1" >&2; return 1; }
+	local logf=$1 h
+	shift
+	[ $# -gt 0 ] || set -- "${HOSTS[@]}"
+	for h in "$@"; do
+		grep -qE "^$h +: ok=[0-9]+ +changed=[0-9]+ +unreachable=0 +failed=0( |\$)" "$logf" ||
+			{ echo "$h: no PLAY RECAP line with unreachable=0 failed=0 in $logf" >&2; return 1; }
 	done
 }
 
@@ -142,7 +175,8 @@ recap_changed() {
 	sed -n 's/.* changed=\([0-9]*\) .*/\1/p' "$1" | awk '{ s += $1 } END { print s + 0 }'
 }
 
-HOSTS=(host1 host2 host3)
+CHROOT_HOSTS=(host1 host2 host3)
+HOSTS=("${CHROOT_HOSTS[@]}")
 
 pkg_version() { # HOST PACKAGE - its installed version, empty when not installed
 	# shellcheck disable=SC2016 # dpkg-query's format, not the shell's
@@ -191,35 +225,118 @@ re() { # KERNEL - a kernel release as an ERE matching itself (its . and +)
 	printf '%s' "$1" | sed 's/[.+]/\\&/g'
 }
 
-# check_install - the repository before the kernel moved (A's packages);
-# the playbook installs the metapackage on three hosts; host1's initramfs
-# holds xe (refreshed by the module package), host2's and host3's do not.
-check_install() {
-	local h r n k=$HOST_KVER
-	serve_repo "$WORK/repo-before"
+# check_fresh - --check --diff on hosts that have nothing yet: exit 0,
+# each host's PLAY RECAP clean, the diff shows the repository file, and
+# nothing changed on the hosts (no key, no repository file, no package).
+# The kernel flavour comes from the running kernel: host2 and host3 say
+# they run a cloud and an rt kernel. Then the dnf branch on host3 as if it
+# were an rpm host (ansible_pkg_mgr overridden, the directories an rpm
+# host has made for the check): repository file and key in --check.
+check_fresh() {
+	local h logf=$LOGS/playbook-fresh-check.log rc=0 flav
+	local cloud=${HOST_KVER%-amd64}-cloud-amd64 rt=${HOST_KVER%-amd64}-rt-amd64
+	write_inventory "$HOST_KVER" "$cloud" "$rt" >"$WORK/inventory"
+	playbook "$logf" --check --diff || rc=$?
+	check "playbook --check --diff on fresh hosts exits 0 (got $rc; log: $logf)" test "$rc" -eq 0
+	check "--check --diff on fresh hosts: each host's PLAY RECAP with unreachable=0 failed=0" recap_ok "$logf"
+	check "--check --diff shows the repository file it would write" grep -q "^+URIs: $URL/apt" "$logf"
+	for h in "${CHROOT_HOSTS[@]}"; do
+		check "$h: --check wrote no key, no repository file, installed nothing" \
+			test ! -e "$HOSTS_DIR/$h/etc/apt/sources.list.d/$NAME.sources" \
+			-a ! -e "$HOSTS_DIR/$h/etc/apt/keyrings/$NAME-archive-keyring.gpg" \
+			-a -z "$(pkg_version "$h" "$NAME-tools")"
+	done
+	for h in "host1 amd64" "host2 cloud-amd64" "host3 rt-amd64"; do
+		read -r h flav <<<"$h"
+		check "$h: kernel flavour from its running kernel: --check would install $NAME-modules-$flav" \
+			test "$(jq -r .fleet.pending "$WORK/reports/$h.json")" = "would install $NAME-modules-$flav (--check)"
+	done
+	if [ -n "$VM_PID" ]; then
+		check "vm1: kernel flavour from its facts: --check would install $NAME-modules-amd64" \
+			test "$(jq -r .fleet.pending "$WORK/reports/vm1.json")" = "would install $NAME-modules-amd64 (--check)"
+	fi
+	check "fleet table: every host pending" test "$(table_rows " +- +pending ")" -eq "${#HOSTS[@]}"
+	logf=$LOGS/playbook-fresh-check-dnf.log
+	rc=0
+	mkdir -p "$HOSTS_DIR/host3/etc/yum.repos.d" "$HOSTS_DIR/host3/etc/pki/rpm-gpg"
+	playbook "$logf" --check --diff --limit host3 -e xe_vm_export_pkg_mgr=dnf || rc=$?
+	check "dnf branch, --check --diff on a fresh host exits 0 (got $rc; log: $logf)" test "$rc" -eq 0
+	check "dnf branch: PLAY RECAP unreachable=0 failed=0" recap_ok "$logf" host3
+	check "dnf branch: the diff shows the .repo: baseurl $URL/rpm, repo_gpgcheck, the key from a local file" \
+		test "$(grep -cE "^\+(baseurl = $URL/rpm|repo_gpgcheck = 1|gpgkey = file:///etc/pki/rpm-gpg/RPM-GPG-KEY-$NAME)\$" "$logf")" -eq 3
+	check "dnf branch: the diff shows the armoured key it would install" \
+		grep -q '^+-----BEGIN PGP PUBLIC KEY BLOCK-----' "$logf"
+	check "dnf branch: would install kmod-$NAME" \
+		test "$(jq -r .fleet.pending "$WORK/reports/host3.json")" = "would install kmod-$NAME (--check)"
+	check "dnf branch: --check wrote nothing" \
+		test -z "$(find "$HOSTS_DIR/host3/etc/yum.repos.d" "$HOSTS_DIR/host3/etc/pki/rpm-gpg" -mindepth 1)"
+	rm -r "$HOSTS_DIR/host3/etc/yum.repos.d" "$HOSTS_DIR/host3/etc/pki"
+}
+
+# selftest - the checks of a playbook run can fail: a missing playbook and
+# an unreachable host (SSH to a closed port) each give a non-zero exit and
+# fail recap_ok. The unreachable host comes first in batches of one host
+# (serial 1): max_fail_percentage 0 stops the rollout there, host2 never
+# starts.
+selftest() {
+	local logf=$LOGS/selftest-missing.log rc=0 port
+	FLEET_PLAYBOOK=$WORK/no-such-playbook.yml playbook "$logf" || rc=$?
+	check "self-test: a missing playbook exits non-zero (got $rc)" test "$rc" -ne 0
+	check "self-test: a missing playbook fails recap_ok (no PLAY RECAP)" not recap_ok "$logf"
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	{
-		echo "[fleet]"
-		for h in "${HOSTS[@]}"; do
-			host_create "$h" "$([ "$h" = host1 ] && echo yes || echo no)"
-			echo "$h ansible_connection=community.general.chroot ansible_host=$HOSTS_DIR/$h ansible_python_interpreter=/usr/bin/python3"
-		done
-	} >"$WORK/inventory"
-	run_playbook 1 "first run on three hosts (kernel $k)" || return 1
+		echo "gone ansible_host=127.0.0.1 ansible_port=$port ansible_user=root"
+		write_inventory | sed -n '/^host2 /p'
+		echo "[all:vars]"
+		echo "xe_vm_export_repo_url=$URL"
+	} >"$WORK/inventory-unreachable"
+	logf=$LOGS/selftest-unreachable.log
+	rc=0
+	FLEET_INVENTORY=$WORK/inventory-unreachable playbook "$logf" --check -e xe_vm_export_serial=1 || rc=$?
+	check "self-test: an unreachable host exits non-zero (got $rc)" test "$rc" -ne 0
+	check "self-test: its PLAY RECAP says unreachable=1" grep -qE "^gone +: .* unreachable=1 " "$logf"
+	check "self-test: an unreachable host fails recap_ok" not recap_ok "$logf" gone host2
+	check "self-test: max_fail_percentage 0 stopped the rollout before host2's batch" \
+		not grep -qE "^host2 +: ok=[1-9]" "$logf"
+}
+
+# check_install - the repository before the kernel moved (A's packages);
+# the playbook installs the metapackage on three hosts (and vm1, which
+# reboots into it); host1's initramfs holds xe (refreshed by the module
+# package), host2's and host3's do not.
+check_install() {
+	local h r n k=$HOST_KVER all=()
+	serve_repo "$WORK/repo-before"
+	for h in "${CHROOT_HOSTS[@]}"; do
+		host_create "$h" "$([ "$h" = host1 ] && echo yes || echo no)"
+	done
+	vm_ready
+	selftest
+	check_fresh
+	write_inventory >"$WORK/inventory"
+	run_playbook 1 "first run on ${#HOSTS[@]} hosts (kernel $k)" || return 1
 	for h in "${HOSTS[@]}"; do
 		r=$WORK/reports/$h.json
 		check "$h: report fetched" test -s "$r"
-		check_ours "$h" "$k"
+		[ "$h" = vm1 ] || check_ours "$h" "$k"
 		n=$(jq -r '.fleet.seconds_repo_to_ready' "$r")
-		log "$h: repository reachable -> module ready: $n s ($([ "$h" = host1 ] && echo "initramfs holds xe: refreshed" || echo "depmod only"))"
+		log "$h: repository reachable -> module ready: $n s ($(case $h in host1) echo "initramfs holds xe: refreshed" ;; vm1) echo "in qemu ($VM_ACCEL)" ;; *) echo "depmod only" ;; esac))"
 		echo "$h install $n" >>"$LOGS/timings"
 	done
+	[ -z "$VM_PID" ] || vm_installed
 	check "host1: the initramfs holds our xe" initramfs_holds host1 "$k" "updates/$NAME/xe.ko"
 	check "host2: an initramfs without xe is left without xe" not initramfs_holds host2 "$k" '/xe\.ko'
-	check "fleet table: three hosts with $k installed, our xe" \
-		test "$(table_rows "^host[123] +$(re "$k") +installed +ours ")" -eq 3
+	check "fleet table: ${#HOSTS[@]} hosts with $k installed, our xe" \
+		test "$(table_rows "^(host[123]|vm1) +$(re "$k") +installed +ours ")" -eq "${#HOSTS[@]}"
 	sed 's/^/  /' "$WORK/reports/fleet-table.txt"
 	playbook_unchanged 2 "a second run"
-	playbook_unchanged check "--check" --check
+	[ -z "$VM_PID" ] || check "vm1: no reboot on the second run" test "$(vm_fact loaded.rebooted)" = false
+	# vm1 (an emulated CPU) sits out the --check run: its own runs are the
+	# install, the second run and the upgrade.
+	all=("${HOSTS[@]}")
+	HOSTS=("${CHROOT_HOSTS[@]}")
+	playbook_unchanged check "--check" --check --limit fleet
+	HOSTS=("${all[@]}")
 }
 
 # host_upgrade HOST - what the host's own apt does when the archive moved:
@@ -243,12 +360,12 @@ check_upgrade() {
 	run_logged "$LOGS/repo-moved.log" "make repo: the kernel moved to B, published" \
 		env REPO_KEY="$REPO_KEY" REPO_URL="$URL" make -C "$TOP" repo DIST="$WORK/dist" REPO="$WORK/repo-moved"
 	serve_repo "$WORK/repo-moved"
-	log "upgrading the three hosts: apt-get update && apt-get dist-upgrade (logs: $LOGS/upgrade-*.log)"
-	for h in "${HOSTS[@]}"; do
+	log "upgrading the three chroot hosts: apt-get update && apt-get dist-upgrade (logs: $LOGS/upgrade-*.log)"
+	for h in "${CHROOT_HOSTS[@]}"; do
 		host_upgrade "$h" >"$LOGS/upgrade-$h.log" 2>&1 &
 		pids+=($!)
 	done
-	for h in "${HOSTS[@]}"; do
+	for h in "${CHROOT_HOSTS[@]}"; do
 		wait "${pids[$i]}" || true
 		i=$((i + 1))
 		line=$(grep '^fleet-test: exit ' "$LOGS/upgrade-$h.log" || echo "fleet-test: exit ? in ? s")
@@ -273,14 +390,15 @@ check_upgrade() {
 	check "host1: B's initramfs holds our xe" initramfs_holds host1 "$KVER" "updates/$NAME/xe.ko"
 	check "host1: B's initramfs made once in the upgrade (the kernel's, already with our xe)" \
 		test "$(grep -c "Generating /boot/initrd.img-$KVER" "$LOGS/upgrade-host1.log")" -eq 1
+	[ -z "$VM_PID" ] || vm_upgrade
 	run_playbook 3 "after the upgrade" || return 1
 	check "playbook after the upgrade changes nothing (changed=0)" test "$(recap_changed "$LOGS/playbook-3.log")" -eq 0
 	for h in "${HOSTS[@]}"; do
-		check_ours "$h" "$KVER"
+		[ "$h" = vm1 ] || check_ours "$h" "$KVER"
 		check "$h: $KVER_OLD still reported installed, our xe" test "$(report_of "$h" "$KVER_OLD")" = "installed ours"
 	done
-	check "fleet table: three hosts with $KVER installed, our xe" \
-		test "$(table_rows "^host[123] +$(re "$KVER") +installed +ours ")" -eq 3
+	check "fleet table: ${#HOSTS[@]} hosts with $KVER installed, our xe" \
+		test "$(table_rows "^(host[123]|vm1) +$(re "$KVER") +installed +ours ")" -eq "${#HOSTS[@]}"
 	sed 's/^/  /' "$WORK/reports/fleet-table.txt"
 }
 
@@ -290,7 +408,8 @@ check_unservable() {
 	local k=$KVER_OTHER r=$WORK/reports/host3.json
 	check "host3: linux-image-$k installed (no initramfs: not needed here)" \
 		chroot "$HOSTS_DIR/host3" sh -c "INITRD=No dpkg -i /var/cache/fleet-test/linux-image-${k}_*.deb >/dev/null"
-	run_playbook 4 "a host with a kernel the repository does not serve: no host failed" || return 1
+	HOSTS=("${CHROOT_HOSTS[@]}")
+	run_playbook 4 "a host with a kernel the repository does not serve: no chroot host failed" --limit fleet || return 1
 	check "host3: $k reported skipped, the in-tree xe" test "$(report_of host3 "$k")" = "skipped in-tree"
 	check "host3: the report says why ($NAME-modules-$k not in its repositories)" \
 		grep -q "no $NAME-modules-$k in" <(jq -r --arg k "$k" '.kernels[] | select(.kernel == $k) | .reason' "$r")
@@ -301,12 +420,26 @@ check_unservable() {
 	sed 's/^/  /' "$WORK/reports/fleet-table.txt"
 }
 
+# fleet_lint - ansible-lint on the playbook and the role, with the
+# production profile (fleet/ansible/.ansible-lint); for the lint stage too.
+fleet_lint() {
+	need_packages ansible ansible-lint
+	(cd "$TOP/fleet/ansible" && ansible-lint --nocolor playbook.yml roles/xe_vm_export)
+}
+
 check_hosts() {
 	need_packages ansible mmdebstrap
+	if fleet_lint >"$LOGS/ansible-lint.log" 2>&1; then
+		ok "ansible-lint, production profile: clean ($(tail -n 1 "$LOGS/ansible-lint.log"))"
+	else
+		fail "ansible-lint, production profile (log: $LOGS/ansible-lint.log)"
+		tail -n 20 "$LOGS/ansible-lint.log"
+	fi
 	HOST_KVER=${KVER_OLD:-$KVER}
 	host_tarball
 	[ -z "$KVER_OLD" ] || kernel_meta_standin
-	trap 'hosts_destroy; cleanup' EXIT
+	trap 'vm_stop; hosts_destroy; cleanup' EXIT
+	vm_begin
 	check_install || return 0
 	if [ -n "$KVER_OLD" ]; then
 		check_upgrade || return 0
