@@ -300,6 +300,32 @@ selftest() {
 		not grep -qE "^host2 +: ok=[1-9]" "$logf"
 }
 
+# check_verify_fails - a failed verify fails the host: host2's verify
+# replaced by one that prints its real report and exits 1 ("a check
+# failed"); the role's verify tasks alone (--tags) fail host2, and pass with
+# xe_vm_export_tolerate_verify_failure=true. The real one is put back.
+check_verify_fails() {
+	local v=$HOSTS_DIR/host2/usr/sbin/$NAME-verify logf=$LOGS/playbook-verify-fails.log rc=0
+	chroot "$HOSTS_DIR/host2" "/usr/sbin/$NAME-verify" --no-smoke --quiet --json - \
+		>"$HOSTS_DIR/host2/var/tmp/verify.json" 2>/dev/null || true
+	mv "$v" "$v.real"
+	printf '#!/bin/sh
+cat /var/tmp/verify.json
+exit 1
+' >"$v"
+	chmod 0755 "$v"
+	playbook "$logf" --limit host2 --tags xe_vm_export_verify || rc=$?
+	check "a verify that fails (exit 1) fails the host: exit $rc, host2 failed=1" \
+		test "$rc" -ne 0 -a -n "$(grep -E '^host2 +: .* failed=1 ' "$logf")"
+	logf=$LOGS/playbook-verify-tolerated.log
+	rc=0
+	playbook "$logf" --limit host2 --tags xe_vm_export_verify -e xe_vm_export_tolerate_verify_failure=true || rc=$?
+	check "... and is tolerated with xe_vm_export_tolerate_verify_failure=true (exit $rc)" \
+		test "$rc" -eq 0 -a -n "$(grep -E '^host2 +: .* failed=0 ' "$logf")"
+	mv "$v.real" "$v"
+	rm "$HOSTS_DIR/host2/var/tmp/verify.json"
+}
+
 # check_install - the repository before the kernel moved (A's packages);
 # the playbook installs the metapackage on three hosts (and vm1, which
 # reboots into it); host1's initramfs holds xe (refreshed by the module
@@ -337,6 +363,7 @@ check_install() {
 	HOSTS=("${CHROOT_HOSTS[@]}")
 	playbook_unchanged check "--check" --check --limit fleet
 	HOSTS=("${all[@]}")
+	check_verify_fails
 }
 
 # host_upgrade HOST - what the host's own apt does when the archive moved:
