@@ -435,8 +435,7 @@ check_unservable() {
 	local k=$KVER_OTHER r=$WORK/reports/host3.json
 	check "host3: linux-image-$k installed (no initramfs: not needed here)" \
 		chroot "$HOSTS_DIR/host3" sh -c "INITRD=No dpkg -i /var/cache/fleet-test/linux-image-${k}_*.deb >/dev/null"
-	HOSTS=("${CHROOT_HOSTS[@]}")
-	run_playbook 4 "a host with a kernel the repository does not serve: no chroot host failed" --limit fleet || return 1
+	run_playbook 4 "a host with a kernel the repository does not serve: no host failed" || return 1
 	check "host3: $k reported skipped, the in-tree xe" test "$(report_of host3 "$k")" = "skipped in-tree"
 	check "host3: the report says why ($NAME-modules-$k not in its repositories)" \
 		grep -q "no $NAME-modules-$k in" <(jq -r --arg k "$k" '.kernels[] | select(.kernel == $k) | .reason' "$r")
