@@ -99,13 +99,18 @@
  * update, xe_vm_invalidate_vma(), and on 7.x the SVM and madvise range
  * invalidations). It calls the invalidate callback
  * of each registered import that has one, walking the VM's
- * &xe_vm_export_state.invalidators under the device's SRCU, without any
- * lock of ours: it may run in the core mm's MMU notifier, which must not
- * wait for a registration. The end of a registration (unregister, put,
- * revocation) takes the import off that list and waits for an SRCU grace
- * period, so that no invalidate callback runs after unregister or put
- * returned, nor during or after the revoke callback, and the import and
- * its owner module are not freed under a running callback.
+ * &xe_vm_export_state.invalidators under the VM's own SRCU
+ * (&xe_vm_export_state.srcu), without any lock of ours: it may run in the
+ * core mm's MMU notifier, which must not wait for a registration. The end
+ * of a registration (unregister, put, revocation) takes the import off that
+ * list and waits for a grace period of its VM's SRCU, so that no invalidate
+ * callback runs after unregister or put returned, nor during or after the
+ * revoke callback, and the import and its owner module are not freed under
+ * a running callback. The grace period is per VM: a stuck invalidate
+ * callback delays the end of the registrations of its own VM (and so that
+ * VM's close and the device's unbind), never those of another VM. The SRCU
+ * is set up by the VM's first export and cleaned up by
+ * xe_vm_export_vm_free(), after the last invalidation and registration.
  *
  * Locking: &xe_vm_export_device.lock, one per device, protects every
  * &xe_vm_export_state of the device's VMs, its exports' publication and its
@@ -318,6 +323,9 @@ static int export_publish(struct xe_device *xe, struct xe_file *xef,
 	} else if (XE_IOCTL_DBG(xe, vm->export.export &&
 				export_held_by_caller(vm->export.export))) {
 		err = -EEXIST;
+	} else if (!vm->export.exported && init_srcu_struct(&vm->export.srcu)) {
+		/* cleaned up by xe_vm_export_vm_free() once exported */
+		err = -ENOMEM;
 	} else {
 		/* an export the owner let go of: replaced */
 		stale = export_detach_locked(vm);
@@ -525,9 +533,9 @@ EXPORT_SYMBOL_NS_GPL(xe_vm_import_get, XE_VM_EXPORT_NS);
 
 /*
  * Device lock held, @imp registered: take @imp off its VM's invalidate
- * list. Returns whether it was on it: the caller then waits for an SRCU
- * grace period, after the device lock, before the import or its callbacks
- * may go.
+ * list. Returns whether it was on it: the caller then waits for a grace
+ * period of the VM's SRCU, after the device lock, before the import or its
+ * callbacks may go.
  */
 static bool import_stop_invalidating(struct xe_vm_import *imp)
 {
@@ -568,7 +576,7 @@ static void import_unregister(struct xe_vm_import *imp, bool warn)
 
 	/* invalidate callbacks in flight that may still see @imp */
 	if (invalidator)
-		synchronize_srcu(&xd->srcu);
+		synchronize_srcu(&vm->export.srcu);
 	WARN_ON(warn && state == XE_VM_IMPORT_IDLE);
 	if (state == XE_VM_IMPORT_REVOKING || state == XE_VM_IMPORT_REVOKED)
 		wait_for_completion(&imp->revoked);
@@ -850,7 +858,7 @@ static void import_revoke(struct xe_vm_import *imp)
 
 	/* no invalidate callback of @imp runs from here on */
 	if (imp->ops->invalidate_range)
-		synchronize_srcu(&xd->srcu);
+		synchronize_srcu(&vm->export.srcu);
 
 	trace_xe_vm_export_revoke(vm, imp->vm_id);
 	revoke_begin();
@@ -942,9 +950,15 @@ void xe_vm_export_vm_close(struct xe_vm *vm)
  */
 void xe_vm_export_vm_free(struct xe_vm *vm)
 {
-	/* Nobody else holds the VM: no export can race. */
-	if (vm->export.exported)
+	/*
+	 * Nobody else holds the VM: no export can race, no invalidation runs
+	 * (its callers hold the VM) and no registration ends (an import holds
+	 * the VM).
+	 */
+	if (vm->export.exported) {
+		cleanup_srcu_struct(&vm->export.srcu);
 		drm_dev_put(&vm->xe->drm);
+	}
 }
 
 /**
@@ -973,7 +987,6 @@ void xe_vm_export_vm_free(struct xe_vm *vm)
  */
 void xe_vm_export_vm_invalidate(struct xe_vm *vm, u64 start, u64 end)
 {
-	struct xe_vm_export_device *xd;
 	struct xe_vm_import *imp;
 	bool cookie;
 	int idx;
@@ -988,15 +1001,14 @@ void xe_vm_export_vm_invalidate(struct xe_vm *vm, u64 start, u64 end)
 	if (list_empty(&vm->export.invalidators))
 		return;
 
-	xd = vm_xd(vm);
 	cookie = dma_fence_begin_signalling();
-	idx = srcu_read_lock(&xd->srcu);
+	idx = srcu_read_lock(&vm->export.srcu);
 	list_for_each_entry_srcu(imp, &vm->export.invalidators, inval_link,
-				 srcu_read_lock_held(&xd->srcu)) {
+				 srcu_read_lock_held(&vm->export.srcu)) {
 		trace_xe_vm_export_invalidate(vm, imp->vm_id, start, end);
 		imp->ops->invalidate_range(imp, start, end, imp->priv);
 	}
-	srcu_read_unlock(&xd->srcu, idx);
+	srcu_read_unlock(&vm->export.srcu, idx);
 	dma_fence_end_signalling(cookie);
 }
 
@@ -1054,7 +1066,6 @@ static void device_fini(struct drm_device *drm, void *arg)
 	struct xe_vm_export_device *xd = arg;
 
 	cancel_work_sync(&xd->wedge_work);
-	cleanup_srcu_struct(&xd->srcu);
 	mutex_destroy(&xd->lock);
 }
 
@@ -1070,11 +1081,7 @@ static void device_fini(struct drm_device *drm, void *arg)
 int xe_vm_export_device_init(struct xe_device *xe)
 {
 	struct xe_vm_export_device *xd = &xe->vm_export;
-	int err;
 
-	err = init_srcu_struct(&xd->srcu);
-	if (err)
-		return err;
 	mutex_init(&xd->lock);
 	INIT_LIST_HEAD(&xd->exports);
 	INIT_LIST_HEAD(&xd->importers);

@@ -51,12 +51,6 @@ struct xe_vm_export_device {
 	 * xe_vm_export_device_remove()
 	 */
 	unsigned int revoking;
-	/**
-	 * @srcu: read side held while invalidate callbacks run; the end of a
-	 * registration synchronizes with it before the revoke callback or
-	 * the return of unregister and put
-	 */
-	struct srcu_struct srcu;
 	/** @wedge_work: revokes every importer after the device was wedged */
 	struct work_struct wedge_work;
 	/**
@@ -82,9 +76,18 @@ struct xe_vm_export_state {
 	/**
 	 * @invalidators: the registered imports of @importers that have an
 	 * invalidate callback (&xe_vm_import.inval_link); an RCU list, written
-	 * under the device lock, walked under &xe_vm_export_device.srcu
+	 * under the device lock, walked under @srcu
 	 */
 	struct list_head invalidators;
+	/**
+	 * @srcu: read side held while the VM's invalidate callbacks run; the
+	 * end of a registration of the VM waits for a grace period of it
+	 * before the revoke callback or the return of unregister and put.
+	 * One per VM, so that a stuck invalidate callback delays only the
+	 * end of its own VM's registrations. Set up with @importers by the
+	 * first export, cleaned up by xe_vm_export_vm_free().
+	 */
+	struct srcu_struct srcu;
 	/**
 	 * @imports: number of live imports of the VM, for debugfs and the
 	 * trace events only; atomic, so that import and put of an import do

@@ -204,8 +204,11 @@ struct xe_vm_import_ops {
 	 * GFP_NOWAIT or GFP_ATOMIC, must not take a lock that is held anywhere
 	 * while memory is allocated or while waiting for a dma_fence, must
 	 * not call any function of this API or any ioctl of xe, and must
-	 * return in bounded time: the unregistration of any import of the
-	 * device waits for the invalidations in flight. xe runs it as a
+	 * return in bounded time: the end of the registration of any import
+	 * of the same VM (unregister, put, revocation, and so the VM's close
+	 * and the device's removal) waits for the invalidations of that VM
+	 * in flight. Those of other VMs, of the same device or another, do
+	 * not wait for it. xe runs it as a
 	 * dma_fence signalling section (dma_fence_begin_signalling()): with
 	 * lockdep, a lock it takes that is also held somewhere around a
 	 * dma_fence wait, or around an allocation that reclaim may turn into

@@ -1704,6 +1704,100 @@ static void invalidate_by_asid(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 2);
 }
 
+static int async_unregister_fn(void *data)
+{
+	struct async_op *op = data;
+
+	xe_vm_import_unregister(op->imp);
+	complete(&op->done);
+	return 0;
+}
+
+/*
+ * Whether @op returned in time while an invalidate callback waits for @go;
+ * if not, releases the callback and waits for @op, so that a failure
+ * neither hangs the suite nor leaves @op running.
+ */
+static bool done_before_release(struct async_op *op, struct completion *go)
+{
+	if (wait_done(&op->done))
+		return true;
+	complete_all(go);
+	wait_for_completion(&op->done);
+	return false;
+}
+
+/*
+ * The grace period is per VM: while an invalidate callback of VM A is
+ * stuck, the unregistration and the put of an invalidating import of VM B
+ * on the same device return, and so does B's close, which revokes one;
+ * the put of A's import waits for A's callback.
+ */
+static void invalidate_stuck_other_vm(struct kunit *test)
+{
+	struct ve_ctx *ctx = test->priv;
+	DECLARE_COMPLETION_ONSTACK(entered);
+	DECLARE_COMPLETION_ONSTACK(go);
+	struct inval_importer a = { .entered = &entered, .go = &go };
+	struct inval_importer b = {}, b2 = {};
+	struct async_op unreg = { .ctx = ctx }, put = { .ctx = ctx };
+	struct async_op destroy = { .ctx = ctx }, put_a = { .ctx = ctx };
+	struct async_inval inval;
+	struct task_struct *task;
+	struct imported_vm va, vb;
+
+	imported_vm_assert(test, &va);
+	imported_vm_assert(test, &vb);
+	inval_start(test, &a, va.fd);
+	inval_start(test, &b, vb.fd);
+	inval_start(test, &b2, vb.fd);
+	close_sync(va.fd);
+	close_sync(vb.fd);
+
+	inval.vm = va.vm;
+	init_completion(&inval.done);
+	task = kthread_run(async_inval_fn, &inval, "xe_vm_export_inval");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	KUNIT_ASSERT_TRUE(test, wait_done(&entered));
+
+	/* A's callback is stuck: B's registrations end all the same */
+	unreg.imp = b.ti.imp;
+	async_start(test, &unreg, async_unregister_fn, "unregister");
+	KUNIT_EXPECT_TRUE(test, done_before_release(&unreg, &go));
+	KUNIT_EXPECT_EQ(test, xe_vm_import_register(b.ti.imp, &inval_ops,
+						    &b.ti), 0);
+	xe_vm_export_vm_invalidate(vb.vm, 0, 0x1000);
+	KUNIT_EXPECT_EQ(test, atomic_read(&b.calls), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&b2.calls), 1);
+	put.imp = b.ti.imp;
+	async_start(test, &put, async_put_fn, "put");
+	KUNIT_EXPECT_TRUE(test, done_before_release(&put, &go));
+	destroy.id = vb.id;
+	async_start(test, &destroy, async_destroy_fn, "destroy");
+	KUNIT_EXPECT_TRUE(test, done_before_release(&destroy, &go));
+	KUNIT_EXPECT_EQ(test, destroy.err, 0);
+	expect_revoked_once(test, &b2.ti);
+
+	/* A's own put waits for A's callback */
+	put_a.imp = a.ti.imp;
+	async_start(test, &put_a, async_put_fn, "put");
+	msleep(100);
+	KUNIT_EXPECT_FALSE(test, completion_done(&put_a.done));
+	complete_all(&go);
+	KUNIT_EXPECT_TRUE(test, wait_done(&put_a.done));
+	KUNIT_EXPECT_TRUE(test, wait_done(&inval.done));
+	KUNIT_EXPECT_EQ(test, atomic_read(&a.calls), 1);
+	KUNIT_EXPECT_FALSE(test, a.after_end);
+	KUNIT_EXPECT_FALSE(test, b.after_end);
+	KUNIT_EXPECT_FALSE(test, b2.after_end);
+
+	KUNIT_EXPECT_EQ(test, vm_destroy(ctx, va.id), 0);
+	xe_vm_import_put(b2.ti.imp);
+	xe_vm_import_put(va.imp);
+	xe_vm_import_put(vb.imp);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 2);
+}
+
 /* Orders of the unbind and of the last references' drops. */
 enum unbind_step { STEP_UNBIND, STEP_FILE, STEP_IMPORT, STEP_EXPORT };
 
@@ -2378,6 +2472,7 @@ static struct kunit_case xe_vm_export_cases[] = {
 	KUNIT_CASE(invalidate_after_end),
 	KUNIT_CASE(invalidate_in_flight),
 	KUNIT_CASE(invalidate_by_asid),
+	KUNIT_CASE(invalidate_stuck_other_vm),
 	KUNIT_CASE_PARAM(unbind_last_references, unbind_order_gen_params),
 	KUNIT_CASE(put_unregisters),
 	KUNIT_CASE_PARAM(release_orders_free_once, release_order_gen_params),
