@@ -40,7 +40,8 @@
 #                 provider's cache, its linux-source being gone; on Debian
 #                 13 the 6.12, 7.2 and 7.3 kernels, provenance each)
 #   kernel-remove K_OLD removed: its cache pruned (sizes reported)
-#   remove, rpm (bookworm), purge, kmod-deb and kmod-rpm (bookworm)
+#   remove, rpm (bookworm), purge, kmod-deb and kmod-rpm (bookworm); the
+#                 kmod-deb's initramfs holds the load fallback of -tools
 #   make-install  `make install` in a fresh minimal root of the suite: it
 #                 installs its build tools and a default kernel by itself;
 #                 the state goes to /var/lib/xe-vm-export
@@ -679,10 +680,21 @@ step_purge() {
 		purge "$NAME-dkms" "$NAME-dev" || return 1
 	expect_clean purge "$K_TWO" "$K_NEW"
 	local left
-	left=$(left_in_root "var/lib/$NAME" "etc/$NAME" "usr/lib/$NAME" \
-		"etc/kernel/*/*$NAME*" "usr/include/$NAME" "usr/src/$NAME-*" "var/lib/dkms/$NAME")
-	check "purge: nothing left in /var/lib/$NAME, /etc/$NAME, /usr/lib/$NAME, /usr/src, the dkms tree, the kernel hooks, the headers${left:+ (left: $left)}" \
+	left=$(left_in_root "var/lib/$NAME" "etc/$NAME" "usr/lib/$NAME/*" \
+		"etc/kernel/*/*$NAME*" "usr/include/$NAME" "usr/src/$NAME-*" "var/lib/dkms/$NAME" |
+		unowned)
+	check "purge: nothing left in /var/lib/$NAME, /etc/$NAME, /usr/lib/$NAME (but $NAME-tools' load fallback and firmware check), /usr/src, the dkms tree, the kernel hooks, the headers${left:+ (left: $left)}" \
 		test -z "$left"
+}
+
+# unowned - of the root's paths on stdin (relative, space-separated), those
+# that no installed package owns ($NAME-tools stays after the purge).
+unowned() {
+	local p paths
+	read -r -a paths || true
+	for p in "${paths[@]}"; do
+		in_root dpkg-query -S "/$p" >/dev/null 2>&1 || printf '%s ' "$p"
+	done
 }
 
 # make install on a fresh minimal SUITE (make and nothing else of the
@@ -765,6 +777,11 @@ step_kmod_deb() {
 		grep -q '^updates/xe-vm-export/xe\.ko' <<<"$(xe_path "$K_NEW")"
 	check "kmod-deb: $K_NEW's initramfs holds it" \
 		grep -q '^updates/xe-vm-export/' <<<"$(initramfs_xe "$K_NEW")"
+	# The load fallback of a prebuilt-module host: -tools' (one copy).
+	check "kmod-deb: the install xe rule and its helper come from $NAME-tools, which the module package depends on" \
+		test "$(in_root dpkg-query -S /lib/modprobe.d/xe-vm-export.conf /usr/lib/xe-vm-export/xe-vm-export-load 2>/dev/null |
+			cut -d: -f1 | sort -u)" = "$NAME-tools"
+	expect_load_fallback "$K_NEW" kmod-deb
 	run_logged "$LOGS/kmod-purge.log" "purge the kmod-deb" \
 		in_root dpkg --purge "$NAME-modules-$K_NEW" || { fail "kmod-deb: purge exits 0"; return 1; }
 	expect_in_tree "$K_NEW" "kmod-deb purge"
