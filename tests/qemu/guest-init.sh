@@ -144,14 +144,15 @@ fallback_cycle() {
 }
 
 # secureboot_cycle - what the Secure Boot test asks: the lockdown state,
-# the keyrings and keys whose name says machine, platform or xe-vm-export;
+# the machine, platform and secondary keyrings and every key (the host
+# runs xe-vm-export-verify against them);
 # ours signed by an unenrolled key falls back; ours signed by the enrolled
 # MOK loads (facts mok.*).
 secureboot_cycle() {
 	mkdir -p /sys/kernel/security
 	mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 	say "sb.lockdown=$(cat /sys/kernel/security/lockdown 2>/dev/null)"
-	grep -E 'keyring +\.(machine|platform|secondary_trusted_keys):|xe-vm-export' /proc/keys |
+	grep -E 'keyring +\.(machine|platform|secondary_trusted_keys):| asymmetri ' /proc/keys |
 		while read -r line; do
 			say "sb.key=$line"
 		done

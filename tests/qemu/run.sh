@@ -363,7 +363,7 @@ boot_fallback() {
 # check_firmware - xe-vm-export-firmware (the package's firmware check, for
 # verify) on a root made here from the built xe's firmware list: all
 # present; one hidden from /lib/firmware; an initramfs holding xe without
-# another one.
+# another one. --all: every platform, whatever device this host has.
 check_firmware() {
 	local root=$OUT/fwroot tool=$TOP/debian/scripts/xe-vm-export-firmware
 	local names n hide gone out rc=0
@@ -377,12 +377,12 @@ check_firmware() {
 	for n in "${names[@]}"; do
 		install -D /dev/null "$root/lib/firmware/$n"
 	done
-	out=$("$tool" --root "$root" --module "$XE_KO" "$KVER") || rc=$?
+	out=$("$tool" --all --root "$root" --module "$XE_KO" "$KVER") || rc=$?
 	check "firmware: all ${#names[@]} files the built xe requests present: exit $rc, $(tail -n 1 <<<"$out")" \
 		test "$rc" -eq 0 -a "$(grep -c '^present ' <<<"$out")" -eq "${#names[@]}"
 	rm "$root/lib/firmware/$hide"
 	rc=0
-	out=$("$tool" --root "$root" --module "$XE_KO" "$KVER") || rc=$?
+	out=$("$tool" --all --root "$root" --module "$XE_KO" "$KVER") || rc=$?
 	check "firmware: $hide hidden: exit $rc, '$(grep '^missing ' <<<"$out" | paste -sd ' ')'" \
 		test "$rc" -eq 1 -a "$(grep '^missing ' <<<"$out")" = "missing $hide"
 	install -D /dev/null "$root/lib/firmware/$hide"
@@ -393,7 +393,7 @@ check_firmware() {
 	rm "$root/img/usr/lib/firmware/$gone"
 	make_cpio "$root/img" "$root/boot/initrd.img-$KVER"
 	rc=0
-	out=$("$tool" --root "$root" --module "$XE_KO" "$KVER") || rc=$?
+	out=$("$tool" --all --root "$root" --module "$XE_KO" "$KVER") || rc=$?
 	check "firmware: the initramfs holds xe but not $gone: exit $rc, '$(grep '^not-in-initramfs ' <<<"$out" | paste -sd ' ')'" \
 		test "$rc" -eq 1 -a "$(grep -v '^present ' <<<"$out" | head -n 1)" = "not-in-initramfs $gone"
 }

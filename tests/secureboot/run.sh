@@ -189,6 +189,56 @@ check_enrolled() {
 		test "$(fact "$log" mok.taint)" = O
 }
 
+# verify_on_guest LOG LABEL KO - xe-vm-export-verify (this tree's) on a root
+# with ours as KO (one of the two the guest loaded) where DKMS puts it, DKMS's
+# certificate being the enrolled MOK, the load fallback installed; against
+# what the booted guest showed: /proc/keys (every key it printed), its
+# lockdown, Secure Boot as its kernel said ("Secure boot enabled": the
+# SecureBoot variable's value 1). Writes $OUT/verify-LABEL.{out,json}.
+verify_on_guest() {
+	local log=$1 label=$2 ko=$3 d=$OUT/verify-$2 sb='\x00'
+	rm -rf "$d"
+	mkdir -p "$d/proc" "$d/sys/firmware/efi/efivars" "$d/sys/kernel/security" \
+		"$d/root/lib/modules/$KVER/updates/dkms" "$d/root/var/lib/dkms" \
+		"$d/root/usr/src/xe-vm-export-$(modinfo -F version "$XE_KO")"
+	sed -n 's/^[0-9.]* XEQ sb\.key=//p' "$log" >"$d/proc/keys"
+	fact "$log" sb.lockdown >"$d/sys/kernel/security/lockdown"
+	grep -q 'Secure boot enabled' "$log.dmesg" && sb='\x01'
+	printf '\x06\x00\x00\x00%b' "$sb" \
+		>"$d/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-e0f5e5e5b8c0"
+	cp "$ko" "$d/root/lib/modules/$KVER/updates/dkms/xe.ko"
+	cp "$OUT/enrolled.der" "$d/root/var/lib/dkms/mok.pub"
+	install_load_rule "$d/root"
+	depmod -b "$d/root" "$KVER" 2>/dev/null
+	XE_VM_EXPORT_SYSFS=$d/sys XE_VM_EXPORT_PROC=$d/proc XE_VM_EXPORT_RUNNING_KERNEL=$KVER \
+		"$TOP/src/tools/xe-vm-export-verify" --root "$d/root" --no-smoke \
+		--json "$OUT/verify-$label.json" >"$OUT/verify-$label.out" 2>&1 || true
+}
+
+# boot_of JSON - the Secure Boot state, lockdown, and KVER's boot report.
+boot_of() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+k = [x for x in d["kernels"] if x["kernel"] == sys.argv[2]][0]["boot"]
+c = [x["status"] for x in d["checks"] if x["class"] == "boot" and x["name"] == sys.argv[2]]
+print(d["boot"]["secure_boot"], d["boot"]["lockdown"], k["signer_trusted"], k["next_boot"], c[0] if c else "none", k["fix"])' "$1" "$KVER"
+}
+
+# check_verify LOG - verify says what the guest did: the enrolled MOK's
+# module trusted, ours at the next boot; the other key's not trusted, the
+# fallback at the next boot, and the command that enrolls DKMS's key.
+check_verify() {
+	local log=$1 got
+	verify_on_guest "$log" enrolled "$OUT/initramfs/root/xe-enrolled.ko"
+	got=$(boot_of "$OUT/verify-enrolled.json" 2>&1) || true
+	check "verify, the guest's keys, ours signed by the enrolled MOK: Secure Boot on, signer trusted, next boot ours ($got)" \
+		grep -qx 'enabled integrity yes ours pass ' <<<"$got"
+	verify_on_guest "$log" other "$OUT/initramfs/lib/modules/$KVER/updates/dkms/xe.ko"
+	got=$(boot_of "$OUT/verify-other.json" 2>&1) || true
+	check "verify, the guest's keys, ours signed by the key not enrolled: signer not trusted, next boot the fallback, fails with the enroll command ($got)" \
+		grep -qx "enabled integrity no fallback fail enroll the key DKMS signs with: 'mokutil --import /var/lib/dkms/mok.pub', reboot and confirm it in MokManager" <<<"$got"
+}
+
 main() {
 	local start=$SECONDS log
 	need_packages qemu-system-x86 busybox-static cpio kmod xz-utils zstd binutils openssl \
@@ -210,6 +260,7 @@ main() {
 	if check_boot "$log"; then
 		check_unenrolled "$log"
 		check_enrolled "$log"
+		check_verify "$log"
 	fi
 	log "done in $((SECONDS - start)) s (boot: $(tail -n 1 "$log" | cut -d' ' -f1) s)"
 	summary

@@ -21,6 +21,8 @@ readonly BIN=$WORK/build/xe_vm_export
 readonly VERIFY=$TOP/src/tools/xe-vm-export-verify
 readonly XSD=$HERE/junit.xsd
 readonly SCHEMA=$TOP/src/tools/xe-vm-export-verify.schema.json
+# The load fallback's rule, as xe-vm-export-tools installs it.
+readonly FALLBACK_RULE=lib/modprobe.d/xe-vm-export.conf
 # Debian's Python, with python3-jsonschema and python3-junitparser (not
 # whatever python3 comes first in PATH).
 readonly PY=/usr/bin/python3
@@ -339,7 +341,23 @@ installed_root() {
 	rm -rf "$dst"
 	cp -a "$src" "$dst"
 	unpack_debs "$dst" dkms tools tests
+	stand_in_firmware "$dst"
 	echo "$dst"
+}
+
+# stand_in_firmware ROOT - a stand-in file in ROOT/lib/firmware for every
+# firmware file the xe of each of ROOT's kernels requests (modinfo): the
+# firmware check passes, and a test hides one to see it named.
+stand_in_firmware() {
+	local root=$1 k name
+
+	for k in "$root"/lib/modules/*; do
+		k=${k##*/}
+		modinfo -b "$root" -k "$k" -F firmware xe 2>/dev/null | while read -r name; do
+			mkdir -p "$(dirname "$root/lib/firmware/$name")"
+			echo "stand-in firmware $name" >"$root/lib/firmware/$name"
+		done
+	done
 }
 
 # prebuilt_root SRC KVER - the prebuilt-module root: SRC without DKMS (no
@@ -360,6 +378,7 @@ prebuilt_root() {
 		die "build-kmod-deb.sh $kver failed: $(tail -n 5 "$k/build.log")"
 	dpkg-deb -x "$deb" "$dst"
 	unpack_debs "$dst" tools tests
+	stand_in_firmware "$dst"
 	depmod -b "$dst" "$kver"
 	echo "$dst $deb"
 }
@@ -451,7 +470,7 @@ outcome() {
 	json=$WORK/outcome-$name.json xml=$WORK/outcome-$name.xml
 	start=$(date +%s)
 	run_rc rc env XE_SMOKE_OUTCOME="${OUT_STANDIN:-${name#*:}}" \
-		XE_VM_EXPORT_SYSFS="${OUT_SYSFS:-$WORK/sysfs-dev}" \
+		XE_VM_EXPORT_SYSFS="${OUT_SYSFS:-$WORK/sysfs-dev}" XE_VM_EXPORT_PROC="${OUT_PROC:-$WORK/no-proc}" \
 		XE_VM_EXPORT_RUNNING_KERNEL="${OUT_KERNEL:-$K_OURS}" XE_VM_EXPORT_IGT_DIRS=/nonexistent \
 		"$OUT_ROOT/usr/sbin/xe-vm-export-verify" --root "$OUT_ROOT" --smoke \
 		--json "$json" --junit "$xml" "$@" >"$WORK/outcome-$name.out" 2>&1
@@ -561,6 +580,10 @@ test_verify_outcomes() {
 		grep -qx './usr/share/man/man8/xe-vm-export-verify.8.gz' <(dpkg-deb -c "$TOP"/dist/xe-vm-export-tools_"$META_VERSION"-*_all.deb | awk '{ print $6 }') -- \
 		not grep -q 'xe-vm-export-verify' <(dpkg-deb -c "$TOP"/dist/xe-vm-export-dkms_"$META_VERSION"-*_all.deb) -- \
 		grep -q 'xe-vm-export-tools (= ' <(dpkg-deb -f "$TOP"/dist/xe-vm-export-dkms_"$META_VERSION"-*_all.deb Depends)
+	check "the load fallback (modprobe.d rule, helper, initramfs hook) and the firmware check come with -tools, which every flavour depends on, not with -dkms" \
+		both [ "$(dpkg-deb -c "$TOP"/dist/xe-vm-export-tools_"$META_VERSION"-*_all.deb | awk '{ print $6 }' |
+			grep -cxE '\./(lib/modprobe\.d/xe-vm-export\.conf|usr/lib/xe-vm-export/xe-vm-export-(load|firmware)|usr/share/initramfs-tools/hooks/xe-vm-export)')" -eq 4 ] -- \
+		not grep -qE 'modprobe\.d|xe-vm-export-load|xe-vm-export-firmware|initramfs-tools/hooks' <(dpkg-deb -c "$TOP"/dist/xe-vm-export-dkms_"$META_VERSION"-*_all.deb)
 	check "installed verify --version says $META_VERSION" \
 		grep -qx "xe-vm-export-verify (xe-vm-export) $META_VERSION" <("$VERIFY_INSTALLED" --version)
 	check "the packaging left the source tree's verify as it was" \
@@ -631,8 +654,98 @@ test_verify_outcomes() {
 		"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); k={x["kernel"]: x for x in d["kernels"]}; assert d["flavour"] == "prebuilt" and (k[sys.argv[2]]["state"], k[sys.argv[2]]["module"]) == ("installed", "ours") and k[sys.argv[2]]["module_path"].endswith("/updates/xe-vm-export/xe.ko.xz") and k[sys.argv[3]]["state"] == "skipped" and d["package_version"] == sys.argv[4]' \
 		"$WORK/outcome-prebuilt:pass.json" "$K_OURS" "$K_SKIP" "$META_VERSION"
 	OUT_ROOT=$IROOT
+	test_verify_boot
 	log "verify outcomes (installed command):"
 	printf '  %s\n' "${OUTCOME_TABLE[@]}" | tee "$WORK/outcomes.txt"
+}
+
+# --- boot: Secure Boot and the signer, firmware, the next boot ----------------
+
+# sb_sysfs DIR FROM - FROM's sysfs (a device bound to xe) with Secure Boot
+# on (efivars SecureBoot = 1) and lockdown integrity, as Debian's signed
+# kernel booted through shim has them.
+sb_sysfs() {
+	local dir=$1 from=$2
+
+	rm -rf "$dir"
+	cp -a "$from" "$dir"
+	mkdir -p "$dir/firmware/efi/efivars" "$dir/kernel/security"
+	printf '\x06\x00\x00\x00\x01' >"$dir/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-e0f5e5e5b8c0"
+	echo 'none [integrity] confidentiality' >"$dir/kernel/security/lockdown"
+}
+
+# proc_keys DIR [CERT] - a /proc/keys in DIR as a Secure Boot kernel shows
+# it: Debian's CA, and CERT (DER) when given, as "CN: subject key id".
+proc_keys() {
+	local dir=$1 cert=${2:-} cn skid
+
+	mkdir -p "$dir"
+	{
+		echo '0a66cf8e I------     1 perm 1f0b0000     0     0 keyring   .platform: 2'
+		echo '2b4d1c0e I------     1 perm 1f010000     0     0 asymmetri Debian Secure Boot CA: 6ccece7e4c6c0d1f6149f3dd27dfcc5cbb419ea1: X509.rsa bb419ea1 []'
+		if [ -n "$cert" ]; then
+			cn=$(openssl x509 -inform DER -in "$cert" -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= *//p')
+			skid=$(openssl x509 -inform DER -in "$cert" -noout -ext subjectKeyIdentifier | tail -n 1 | tr -d ' :' | tr 'A-F' 'a-f')
+			echo "30534155 I------     1 perm 1f010000     0     0 asymmetri $cn: $skid: X509.rsa ${skid: -8} []"
+		fi
+	} >"$dir/keys"
+}
+
+# The installed verify's boot report (schema 4), through stand-ins: our xe
+# of K_OURS signed (tests/modsig.sh) by a MOK that is DKMS's certificate in
+# the root; Secure Boot on with the MOK in the kernel's keys, then without
+# it; firmware of the device's platform (its GuC path in debugfs) with one
+# blob hidden on disk, and one missing from the initramfs.
+test_verify_boot() {
+	local r=$WORK/sb-root d=$WORK/sb ko k=$K_OURS pyk
+	pyk='[x for x in d["kernels"] if x["kernel"] == "'"$k"'"][0]["boot"]'
+	rm -rf "$r" "$d"
+	mkdir -p "$d"
+	cp -a "$IROOT" "$r"
+	openssl req -new -x509 -newkey rsa:2048 -nodes -subj "/CN=xe-vm-export smoke MOK" \
+		-days 2 -outform DER -out "$d/mok.der" -keyout "$d/mok.key" 2>/dev/null
+	mkdir -p "$r/var/lib/dkms"
+	cp "$d/mok.der" "$r/var/lib/dkms/mok.pub"
+	ko=$r/lib/modules/$k/updates/dkms/xe.ko.xz
+	xz -dc "$ko" >"$d/plain.ko"
+	"$MODSIG" sign "$d/plain.ko" "$d/mok.key" "$d/mok.der" "$d/signed.ko"
+	xz -c --check=crc32 "$d/signed.ko" >"$ko"
+	sb_sysfs "$WORK/sysfs-sb" "$WORK/sysfs-dev"
+	proc_keys "$d/proc-trusted" "$d/mok.der"
+	proc_keys "$d/proc-untrusted"
+	OUT_ROOT=$r OUT_STANDIN=pass OUT_SYSFS=$WORK/sysfs-sb
+
+	OUT_PROC=$d/proc-trusted outcome sb:trusted 0 pass 'd["schema_version"] == 4 and d["boot"]["secure_boot"] == "enabled" and d["boot"]["lockdown"] == "integrity" and d["boot"]["enforced"] and d["boot"]["fallback_installed"] and '"$pyk"'["signer"] == "xe-vm-export smoke MOK" and '"$pyk"'["signer_trusted"] == "yes" and '"$pyk"'["next_boot"] == "ours" and '"$pyk"'["firmware"]["status"] == "ok"' \
+		--tests-dir "$WORK/outcome-tests"
+	OUT_PROC=$d/proc-untrusted outcome sb:untrusted 1 fail "$pyk"'["signer_trusted"] == "no" and '"$pyk"'["next_boot"] == "fallback" and "mokutil --import /var/lib/dkms/mok.pub" in '"$pyk"'["fix"] and [(c["class"], c["name"]) for c in d["checks"] if c["status"] == "fail"] == [("boot", "'"$k"'")]' \
+		--tests-dir "$WORK/outcome-tests"
+	check "outcome sb:untrusted: verify's line says the next boot loads the kernel's own xe, and the enroll command" \
+		grep -q "^boot $k: fail: Secure Boot enabled, lockdown integrity: the kernel does not trust the key that signed ours ('xe-vm-export smoke MOK', no): the next boot loads the kernel's own xe, without VM export (the load fallback); to fix: enroll the key DKMS signs with: 'mokutil --import /var/lib/dkms/mok.pub', reboot and confirm it in MokManager" \
+		"$WORK/outcome-sb:untrusted.out"
+	rm -f "$r/$FALLBACK_RULE"
+	OUT_PROC=$d/proc-untrusted outcome sb:untrusted-no-fallback 1 fail "$pyk"'["next_boot"] == "none" and not d["boot"]["fallback_installed"]' \
+		--tests-dir "$WORK/outcome-tests"
+	unpack_debs "$r" tools
+
+	# The device's platform from its GuC firmware path; a blob hidden.
+	mkdir -p "$WORK/sysfs-sb/kernel/debug/dri/0/gt0/uc"
+	printf 'GuC firmware: xe/lnl_guc_70.bin\n\tstatus: RUNNING\n' \
+		>"$WORK/sysfs-sb/kernel/debug/dri/0/gt0/uc/guc_info"
+	OUT_PROC=$d/proc-trusted outcome fw:platform 0 pass "$pyk"'["firmware"] == {"status": "ok", "platform": "lnl", "requested": 3, "missing": [], "not_in_initramfs": []}' \
+		--tests-dir "$WORK/outcome-tests"
+	mv "$r/lib/firmware/xe/lnl_huc.bin" "$d/"
+	OUT_PROC=$d/proc-trusted outcome fw:hidden 1 fail "$pyk"'["firmware"]["missing"] == ["xe/lnl_huc.bin"] and [(c["class"], c["name"]) for c in d["checks"] if c["status"] == "fail"] == [("firmware", "'"$k"'")] and "missing xe/lnl_huc.bin;" in [c["message"] for c in d["checks"] if c["class"] == "firmware"][0]' \
+		--tests-dir "$WORK/outcome-tests"
+	mv "$d/lnl_huc.bin" "$r/lib/firmware/xe/"
+	# An initramfs that holds xe and the platform's firmware but one blob.
+	mkdir -p "$d/img/usr/lib/modules/$k/updates/dkms" "$d/img/usr/lib/firmware/xe" "$r/boot"
+	cp "$ko" "$d/img/usr/lib/modules/$k/updates/dkms/"
+	cp "$r/lib/firmware/xe/lnl_guc_70.bin" "$r/lib/firmware/xe/lnl_huc.bin" "$d/img/usr/lib/firmware/xe/"
+	(cd "$d/img" && find . | cpio -o -H newc --quiet) >"$r/boot/initrd.img-$k"
+	OUT_PROC=$d/proc-trusted outcome fw:not-in-initramfs 1 fail "$pyk"'["firmware"]["not_in_initramfs"] == ["xe/lnl_gsc_1.bin"] and not '"$pyk"'["firmware"]["missing"]' \
+		--tests-dir "$WORK/outcome-tests"
+	OUT_ROOT=$IROOT
+	unset OUT_STANDIN OUT_SYSFS
 }
 
 # --- module signatures: tests/modsig.sh, the check the packaging root uses ----
@@ -761,7 +874,7 @@ main() {
 	local root
 
 	need_packages libdrm-dev pkg-config gcc make libxml2-utils python3 shellcheck \
-		kmod binutils xz-utils dkms man-db python3-jsonschema python3-junitparser openssl
+		kmod binutils xz-utils dkms man-db python3-jsonschema python3-junitparser openssl cpio
 	mkdir -p "$WORK"
 	run_logged "$WORK/build.log" "building xe_vm_export and the stand-in test binaries" \
 		build_tests
