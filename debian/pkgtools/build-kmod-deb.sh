@@ -11,6 +11,14 @@
 #                                 ABI that linux-image-SERIES-FLAVOUR points to,
 #                                 it moves with the kernel: `apt upgrade` that
 #                                 brings a new kernel ABI brings its module.
+#                                 It Breaks the kernel metapackages
+#                                 (linux-image-SERIES-FLAVOUR and
+#                                 linux-image-FLAVOUR) newer than the kernel
+#                                 it was built for (Debian gives a kernel
+#                                 metapackage the version of the image it
+#                                 points to): apt holds them back, and no host
+#                                 moves to a kernel ABI whose module package
+#                                 is not published yet.
 #
 # Both get the version VERSION+KPKGVER-RELEASE (META's version, the kernel
 # package's version with '-' as '.', META's release), so that a rebuild of
@@ -110,6 +118,7 @@ write_source() {
 	Architecture: $ARCH
 	Depends: $PACKAGE (= \${binary:Version})
 	Conflicts: $(meta Name)-dkms
+	Breaks: linux-image-$(series)-$FLAVOUR (>> $ksrc_ver), linux-image-$FLAVOUR (>> $ksrc_ver)
 	Description: Intel xe GPU driver with VM export for the $FLAVOUR kernel (meta)
 	 This metapackage depends on the prebuilt xe-vm-export module package of
 	 the kernel ABI that linux-image-$(series)-$FLAVOUR points to, now
@@ -117,7 +126,9 @@ write_source() {
 	 .
 	 When the kernel moves to a new ABI, the new version of this package
 	 brings the matching module package with it, so that the new kernel
-	 boots with xe-vm-export's xe.
+	 boots with xe-vm-export's xe. Until that version is published, this
+	 one holds the kernel metapackages back (Breaks: newer versions of
+	 them), so that no host boots a kernel without this module.
 	EOT
 	printf '%s (%s) unstable; urgency=medium\n\n  * Prebuilt for %s (%s %s).\n\n -- %s  %s\n' \
 		"$(meta Name)-modules" "$DEB_VERSION" "$KVER" "$ksrc_name" "$ksrc_ver" "$(maintainer)" \

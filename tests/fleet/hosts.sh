@@ -468,6 +468,7 @@ check_hosts() {
 	vm_begin
 	check_install || return 0
 	if [ -n "$KVER_OLD" ]; then
+		check_kernel_waits
 		check_upgrade || return 0
 	else
 		skip "the hosts' kernel-ABI upgrade" "one ABI of Linux $SERIES with its source in the archive"

@@ -23,8 +23,16 @@
 #      copies refused.
 #   6. hosts (hosts.sh): fleet/ansible/playbook.yml on three isolated
 #      Debian roots through Ansible's chroot connection, on kernel A; the
-#      kernel-ABI upgrade to B by one apt-get dist-upgrade; a kernel the
-#      repository does not serve, reported skipped.
+#      kernel-ABI upgrade to B by one apt-get dist-upgrade, after one that
+#      B's module is not published for yet (the kernel metapackage is held
+#      back); a kernel the repository does not serve, reported skipped.
+#   7. sources, licences, keys, history: COPYING in the tarballs and every
+#      package, debian/copyright against the SPDX lines; the .dsc fetched by
+#      apt-get source, the SRPM in the dnf repository; both suites from one
+#      URL; the keyring packages; Valid-Until, an expired key and a missing
+#      key failing loudly; on the hosts, a rollback to the previous version
+#      and forward again (host2), and a key rotation (old -> both -> new)
+#      without one failed apt-get update.
 #
 # Nothing is installed on the host but test dependencies (headers, tools).
 set -euo pipefail
@@ -47,6 +55,7 @@ ALL_SERIES=$(sed -n 's/^Series:[[:space:]]*//p' "$TOP/META")
 LOGS=$TOP/build/fleet/logs
 WORK=
 SERVER_PID=
+V_OLD=
 
 cleanup() {
 	[ -z "$SERVER_PID" ] || kill "$SERVER_PID" 2>/dev/null || true
@@ -179,6 +188,8 @@ check_debs() {
 		test "$(field "$mod" Built-Using)" = "$KSRCPKG (= $KPKGVER)"
 	check "metapackage depends on exactly this ABI's module package" \
 		test "$(field "$meta" Depends)" = "$NAME-modules-$KVER (= $v)"
+	check "metapackage Breaks the kernel metapackages past this ABI's ($KPKGVER)" \
+		test "$(field "$meta" Breaks)" = "linux-image-$SERIES-amd64 (>> $KPKGVER), linux-image-amd64 (>> $KPKGVER)"
 	check "Installed-Size was computed (dpkg-gencontrol)" test "$(field "$mod" Installed-Size)" -gt 100
 	# Versions sort right: an older kernel's build, the old scheme and the
 	# next project version.
@@ -331,9 +342,10 @@ serve() { # DIR - http on 127.0.0.1, a free port
 	die "http server on $URL did not answer"
 }
 
-# apt_isolated ARGS... - apt with nothing of the host's state or sources.
+# apt_isolated ARGS... - apt with nothing of the host's state or sources
+# (its own in APT_DIR, default WORK/apt).
 apt_isolated() {
-	local a=$WORK/apt
+	local a=${APT_DIR:-$WORK/apt}
 	"$@" -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$a/sources.list.d" \
 		-o Dir::State::Lists="$a/lists" -o Dir::Cache="$a/cache" \
 		-o Dir::State::Status="$a/status" -o Dir::Etc::Preferences=/dev/null \
@@ -406,7 +418,9 @@ dnf_isolated() {
 # tampered copy) with make repo's .repo file: gpgcheck=1, repo_gpgcheck=1.
 dnf_repo_file() {
 	mkdir -p "$WORK/dnf/$1/repos"
-	sed "s|^baseurl=.*|baseurl=$URL/$2|" "$WORK/repo/$NAME.repo" >"$WORK/dnf/$1/repos/$NAME.repo"
+	sed -e "s|^baseurl=.*|baseurl=$URL/$2|" \
+		-e "s|^gpgkey=file://|gpgkey=file://$WORK/keyring-rpm-root|" "$WORK/repo/$NAME.repo" \
+		>"$WORK/dnf/$1/repos/$NAME.repo"
 }
 
 # check_dnf - dnf reads the served dnf repository: the signed repomd.xml is
@@ -457,6 +471,347 @@ check_dnf() {
 	rm -rf "$served/rpm-repomd-tampered" "$served/rpm-rpm-tampered"
 }
 
+# --- 7. sources, licences, keys, history (fleet/make-repo.sh) ---------------
+
+# spdx_matches_copyright TARBALL - every file of the release tarball with an
+# SPDX-License-Identifier line falls, in debian/copyright (DEP-5: the last
+# matching Files paragraph wins), under the same licences.
+spdx_matches_copyright() {
+	python3 - "$1" "$TOP/debian/copyright" <<-'EOT'
+	import fnmatch, re, sys, tarfile
+	paras, cur = [], {}
+	for line in open(sys.argv[2]).read().split("\n") + [""]:
+	    if not line.strip():
+	        if "Files" in cur:
+	            paras.append((cur["Files"].split(), cur["License"].split("\n")[0]))
+	        cur, key = {}, None
+	    elif line[0] in " \t" and key:
+	        cur[key] += "\n" + line.strip()
+	    else:
+	        key, _, val = line.partition(":")
+	        cur[key] = val.strip()
+	def norm(lic):
+	    lic = re.sub(r"\bGPL-2\.0(?!-)", "GPL-2.0-only", lic)
+	    return frozenset(re.split(r"\s+(?:and|AND)\s+", lic.strip()))
+	bad = checked = 0
+	with tarfile.open(sys.argv[1]) as tar:
+	    for m in tar.getmembers():
+	        if not m.isfile():
+	            continue
+	        path = m.name.split("/", 1)[1]
+	        head = tar.extractfile(m).read(600).decode("utf-8", "replace")
+	        spdx = re.search(r"SPDX-License-Identifier:\s*([^*\n]+?)\s*(?:\*/)?\s*$", head, re.M)
+	        if not spdx:
+	            continue
+	        checked += 1
+	        lic = None
+	        for globs, l in paras:
+	            if any(fnmatch.fnmatchcase(path, g) for g in globs):
+	                lic = l
+	        if lic is None or norm(lic) != norm(spdx.group(1)):
+	            bad += 1
+	            print(f"{path}: SPDX {spdx.group(1)!r}, debian/copyright {lic!r}", file=sys.stderr)
+	print(f"{checked} files with an SPDX line checked", file=sys.stderr)
+	sys.exit(1 if bad or checked < 10 else 0)
+	EOT
+}
+
+# check_licences - COPYING in the release tarball and every package;
+# debian/copyright agrees with the SPDX lines. Uses make deb/rpm's dist/.
+check_licences() {
+	local tarball=$TOP/dist/$NAME-$VERSION.tar.gz f nolicence=0
+	check "COPYING in the release tarball (make dist)" \
+		grep -qx "$NAME-$VERSION/COPYING" <(tar -tzf "$tarball")
+	check "COPYING in the orig tarball" \
+		grep -qx "$NAME-$VERSION/COPYING" <(tar -tzf "$TOP/dist/${NAME}_$VERSION.orig.tar.gz")
+	check "COPYING in the DKMS tree of $NAME-dkms" \
+		grep -q "/usr/src/$NAME-$VERSION/COPYING\$" <(dpkg-deb -c "$TOP/dist/$NAME-dkms_$VERSION-${RELEASE}_all.deb")
+	for f in "$TOP/dist/$NAME-"*"-$VERSION-$RELEASE".*.rpm; do
+		rpm -qpL "$f" 2>/dev/null | grep -q '/COPYING$' ||
+			{ nolicence=$((nolicence + 1)); echo "no %license COPYING: $f" >&2; }
+	done
+	check "%license COPYING in every rpm of make rpm" test "$nolicence" -eq 0
+	check "COPYING in the SRPM" rpm_has "$TOP/dist/$NAME-$VERSION-$RELEASE.src.rpm" -qpl "$NAME-$VERSION.tar.gz"
+	check "debian/copyright: each file's SPDX licence, the last matching Files paragraph's" \
+		spdx_matches_copyright "$tarball"
+	cp "$TOP/dist/${NAME}_$VERSION-$RELEASE.dsc" "$TOP/dist/${NAME}_$VERSION.orig.tar.gz" \
+		"$TOP/dist/${NAME}_$VERSION-$RELEASE.debian.tar."* "$TOP/dist/$NAME-$VERSION-$RELEASE.src.rpm" "$WORK/dist/"
+}
+
+# valid_days RELEASE - days from now to the Release file's Valid-Until.
+valid_days() {
+	local v
+	v=$(sed -n 's/^Valid-Until: //p' "$1")
+	if [ -n "$v" ]; then
+		echo $((($(date -d "$v" +%s) - $(date +%s)) / 86400))
+	else
+		echo "no Valid-Until in $1" >&2
+		echo none
+	fi
+}
+
+source_download() { # DIR - apt-get source --download-only NAME into DIR
+	mkdir -p "$1"
+	(cd "$1" && apt_isolated apt-get source -q --download-only "$NAME") >"$LOGS/apt-source.log" 2>&1 &&
+		test -s "$1/${NAME}_$VERSION-$RELEASE.dsc"
+}
+
+# check_repo_extras - what make repo publishes beside the binaries, read
+# through the served repository (WORK/apt, both suites of one URL).
+check_repo_extras() {
+	local repo=$WORK/repo a=$WORK/apt kdeb krpm
+	check "Release: Valid-Until 9-10 days ahead (REPO_VALID_DAYS=10)" \
+		test "$(valid_days "$repo/apt/dists/bookworm/Release")" -ge 9
+	check "InRelease: signed once per key of REPO_KEY" \
+		test "$(gpgv --keyring "$repo/$NAME-archive-keyring.gpg" "$repo/apt/dists/bookworm/InRelease" 2>&1 | grep -c 'Good signature')" -eq 1
+	sed -i 's/^Suites: .*/Suites: bookworm trixie/' "$a/sources.list.d/$NAME.sources"
+	check "apt-get update: bookworm and trixie from one URL, with sources (deb-src)" \
+		quiet apt_isolated apt-get update -q -o APT::Update::Error-Mode=any
+	apt_isolated apt-cache madison "$NAME-tools" "$NAME-modules-amd64" "$NAME" >"$LOGS/apt-madison.log" 2>&1 || true
+	check "both suites serve $NAME-tools" \
+		test "$(grep -cE "^ *$NAME-tools \| .* (bookworm|trixie)/main amd64 Packages" "$LOGS/apt-madison.log")" -eq 2
+	check "the Debian 12 module packages only in bookworm" \
+		test "$(grep -c "^ *$NAME-modules-amd64 |" "$LOGS/apt-madison.log")" -eq 1
+	check "both suites serve the source package" \
+		test "$(sort -u "$LOGS/apt-madison.log" | grep -cE "^ *$NAME \| .* (bookworm|trixie)/main Sources")" -eq 2
+	check "apt-get source --download-only $NAME: .dsc, orig and debian tarballs, hashes checked" \
+		source_download "$WORK/src"
+	check "the downloaded orig tarball holds COPYING" \
+		grep -qx "$NAME-$VERSION/COPYING" <(tar -tzf "$WORK/src/${NAME}_$VERSION.orig.tar.gz")
+	check "the SRPM is in the dnf repository's metadata" \
+		grep -q '<arch>src</arch>' "$WORK/primary.xml"
+	kdeb=$(compgen -G "$repo/apt/pool/all/$NAME-archive-keyring_*_all.deb" | head -n1)
+	krpm=$(compgen -G "$repo/rpm/$NAME-archive-keyring-*.noarch.rpm" | head -n1)
+	check "keyring .deb published, holding the key in /usr/share/keyrings/" \
+		cmp -s <(dpkg-deb --fsys-tarfile "$kdeb" | tar -xO "./usr/share/keyrings/$NAME-archive-keyring.gpg") \
+		"$repo/$NAME-archive-keyring.gpg"
+	check "keyring .deb: lintian without errors or warnings" quiet lintian --fail-on error,warning "$kdeb"
+	mkdir -p "$WORK/keyring-rpm-root"
+	rpm2cpio "$krpm" | (cd "$WORK/keyring-rpm-root" && cpio -id --quiet --no-absolute-filenames)
+	check "keyring .rpm published, holding the key as /etc/pki/rpm-gpg/RPM-GPG-KEY-$NAME" \
+		test -s "$WORK/keyring-rpm-root/etc/pki/rpm-gpg/RPM-GPG-KEY-$NAME"
+	check "keyring .rpm: rpmlint without errors (but the signer's key unknown to rpmlint)" \
+		test "$(rpmlint -c "$TOP/rpm/rpmlint.toml" "$krpm" 2>&1 | grep ': E: ' | grep -vc ': E: unknown-key ')" -eq 0
+	check ".repo: gpgkey= names the keyring rpm's local file" \
+		grep -qx "gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-$NAME" "$repo/$NAME.repo"
+}
+
+# isolated_update DIR KEYRING LOG - apt-get update of file://DIR/apt
+# (bookworm) with KEYRING as Signed-By, nothing of the host's.
+isolated_update() {
+	local a=$WORK/apt-neg
+	rm -rf "$a"
+	mkdir -p "$a/sources.list.d" "$a/lists/partial" "$a/cache/archives/partial"
+	: >"$a/status"
+	printf 'Types: deb\nURIs: file://%s/apt\nSuites: bookworm\nComponents: main\nSigned-By: %s\n' \
+		"$1" "$2" >"$a/sources.list.d/$NAME.sources"
+	chmod -R a+rX "$a" "$1" "$2"
+	# This machine's apt.conf may not check Valid-Until; a host does.
+	APT_DIR=$a apt_isolated apt-get update -q -o APT::Update::Error-Mode=any \
+		-o Acquire::Check-Valid-Until=true >"$3" 2>&1
+}
+
+# check_key_failures - what fails, and how loudly: indexes past their
+# Valid-Until (a replayed repository), a repository signed by an expired
+# key, one signed by a key the host does not have; make repo refuses an
+# expired key.
+check_key_failures() {
+	local d=$WORK/neg past
+	mkdir -p "$d/empty"
+	cp -a "$WORK/repo" "$d/stale"
+	run_logged "$LOGS/repo-stale.log" "make repo REPO_VALID_DAYS=0 (expires at once)" \
+		env REPO_KEY="$REPO_KEY" REPO_VALID_DAYS=0 make -C "$TOP" repo DIST="$d/empty" REPO="$d/stale"
+	check "make repo with nothing new rewrote Release's Date and Valid-Until (a refresh)" \
+		test "$(valid_days "$d/stale/apt/dists/bookworm/Release")" -le 0
+	sleep 2
+	isolated_update "$d/stale" "$WORK/repo/$NAME-archive-keyring.gpg" "$LOGS/apt-expired-index.log" || true
+	check "apt-get update refuses indexes past Valid-Until: 'is expired'" \
+		grep -q "Release file for .* is expired" "$LOGS/apt-expired-index.log"
+	# A key made three days ago that expired after one; it signs as it did
+	# then (gpg's clock), its signature read now.
+	past=$(date -u -d '-3 days' +%Y%m%dT%H%M%S)
+	gpg --batch --passphrase '' --faked-system-time "$past" \
+		--quick-gen-key "$NAME expired key <expired@test.invalid>" rsa2048 sign 1d 2>/dev/null
+	gpg --batch --export expired@test.invalid >"$d/expired.gpg"
+	cp -a "$WORK/repo" "$d/expired"
+	gpg --batch --yes --faked-system-time "$past" --local-user expired@test.invalid --clearsign \
+		-o "$d/expired/apt/dists/bookworm/InRelease" "$d/expired/apt/dists/bookworm/Release" 2>/dev/null
+	rm -f "$d/expired/apt/dists/bookworm/Release.gpg"
+	isolated_update "$d/expired" "$d/expired.gpg" "$LOGS/apt-expired-key.log" || true
+	check "apt-get update refuses a repository signed by an expired key: EXPKEYSIG" \
+		grep -q "EXPKEYSIG" "$LOGS/apt-expired-key.log"
+	check "... and says the repository is not signed (an error, not a warning)" \
+		grep -q "^E: The repository .* is not signed" "$LOGS/apt-expired-key.log"
+	env REPO_KEY=expired@test.invalid make -s -C "$TOP" repo DIST="$d/empty" REPO="$d/refused" >"$LOGS/repo-expired.log" 2>&1 || true
+	check "make repo refuses an expired key, with what to do" \
+		grep -q "the key has expired: extend it" "$LOGS/repo-expired.log"
+}
+
+# next_release DIR - B's module packages as the next release (META's
+# Release + 1) of the same module, built by build-kmod-deb.sh from a copy
+# of its inputs: a newer version to roll back from.
+next_release() {
+	local t=$WORK/next-tree
+	mkdir -p "$t/debian" "$t/tests"
+	cp -a "$TOP/debian/pkgtools" "$TOP/debian/control" "$TOP/debian/copyright" "$t/debian/"
+	cp "$TOP/tests/lib.sh" "$t/tests/"
+	sed "s/^Release:.*/Release:\t$((RELEASE + 1))/" "$TOP/META" >"$t/META"
+	run_logged "$LOGS/kmod-deb-next.log" "build-kmod-deb.sh $KVER, release $((RELEASE + 1))" \
+		"$t/debian/pkgtools/build-kmod-deb.sh" "$KVER" "$KO" "$1"
+}
+
+# on_host HOST CMD... - CMD in HOST's root, noninteractive.
+on_host() {
+	local h=$1
+	shift
+	DEBIAN_FRONTEND=noninteractive chroot "$HOSTS_DIR/$h" "$@"
+}
+
+# our_update HOST LOG - apt-get update of our repository alone (as the role
+# does), appended to LOG; its exit status.
+our_update() {
+	on_host "$1" apt-get update -q -o Dir::Etc::SourceParts=- -o APT::Get::List-Cleanup=0 \
+		-o "Dir::Etc::SourceList=/etc/apt/sources.list.d/$NAME.sources" -o APT::Update::Error-Mode=any >>"$2" 2>&1
+}
+
+# check_history - one repository (WORK/repo-hist) grown by three make repo
+# runs: A's packages, B's, B's next release. Every version stays; host2
+# upgrades to the next release, rolls back to B's first (the version a role
+# pins) and forward again.
+check_history() {
+	local h=host2 hist=$WORK/repo-hist vnext d logf=$LOGS/history-host2.log
+	local pkgs=("$NAME-modules-amd64" "$NAME-modules-$KVER")
+	next_release "$WORK/dist-next"
+	vnext=$(field "$(ls "$WORK/dist-next/$NAME-modules-amd64"_*.deb)" Version)
+	for d in dist-old dist dist-next; do
+		run_logged "$LOGS/repo-hist-$d.log" "make repo: $d added to the same repository" \
+			env REPO_KEY="$REPO_KEY" REPO_URL="$URL" make -C "$TOP" repo DIST="$WORK/$d" REPO="$hist"
+	done
+	serve_repo "$hist"
+	: >"$logf"
+	check "$h: apt-get update of the grown repository" our_update "$h" "$logf"
+	on_host "$h" apt-cache madison "$NAME-modules-amd64" >"$LOGS/history-madison.log" 2>&1 || true
+	check "the repository keeps every version of the metapackage (A's, B's, B's next release)" \
+		test "$(grep -cE "^ *$NAME-modules-amd64 \| ($(re "$V_OLD")|$(re "$V")|$(re "$vnext")) \|" "$LOGS/history-madison.log")" -eq 3
+	check "$h: upgrades to the next release ($vnext)" quiet on_host "$h" apt-get install -y -q "${pkgs[@]}"
+	check "$h: $NAME-modules-$KVER at $vnext" test "$(pkg_version "$h" "$NAME-modules-$KVER")" = "$vnext"
+	role_on "$h" rollback "rolls back to $V through the role (xe_vm_export_version=$V)" -e "xe_vm_export_version=$V"
+	check "$h: $NAME-modules-amd64 and -$KVER back at $V" \
+		test "$(pkg_version "$h" "$NAME-modules-amd64") $(pkg_version "$h" "$NAME-modules-$KVER")" = "$V $V"
+	check "$h: modprobe still resolves xe of $KVER to updates/" \
+		test "$(chroot "$HOSTS_DIR/$h" modinfo -k "$KVER" -F filename xe)" = "/lib/modules/$KVER/updates/$NAME/xe.ko.xz"
+	role_on "$h" forward "forward again through the role (xe_vm_export_version unset)"
+	check "$h: $NAME-modules-amd64 and -$KVER at $vnext" \
+		test "$(pkg_version "$h" "$NAME-modules-amd64") $(pkg_version "$h" "$NAME-modules-$KVER")" = "$vnext $vnext"
+}
+
+# role_on HOST N WHAT ARGS... - the fleet playbook on HOST alone: exit 0,
+# its PLAY RECAP line with unreachable=0 failed=0.
+role_on() {
+	local h=$1 logf=$LOGS/playbook-$2.log what=$3 rc=0
+	shift 3
+	playbook "$logf" --limit "$h" "$@" || rc=$?
+	if [ "$rc" -eq 0 ] && grep -qE "^$h +: ok=[0-9]+ +changed=[1-9][0-9]* +unreachable=0 +failed=0( |\$)" "$logf"; then
+		ok "$h: $what: exit 0, PLAY RECAP changed, unreachable=0 failed=0"
+	else
+		fail "$h: $what: exit $rc (log: $logf)"
+		tail -n 30 "$logf"
+	fi
+}
+
+keys_in() { # KEYRING - its keys' fingerprints, sorted, on one line
+	gpg --batch --with-colons --show-keys "$1" 2>/dev/null | awk -F: '$1 == "fpr" && !s[$10]++ { print $10 }' |
+		sort | xargs
+}
+
+# rotate_step N WHAT KEYS - make repo signed by KEYS (the keyring package
+# follows), then on each host: update, the keyring package installed or
+# upgraded, the sources on its keyring, update again. Not one update may
+# fail.
+rotate_step() {
+	local n=$1 what=$2 keys=$3 h failed=0 logf
+	run_logged "$LOGS/repo-rotate-$n.log" "make repo: $what (REPO_KEY=$keys)" \
+		env REPO_KEY="$keys" REPO_URL="$URL" make -C "$TOP" repo DIST="$WORK/dist-none" REPO="$WORK/repo-hist"
+	serve_repo "$WORK/repo-hist"
+	for h in "${HOSTS[@]}"; do
+		logf=$LOGS/rotate-$n-$h.log
+		: >"$logf"
+		our_update "$h" "$logf" || failed=$((failed + 1))
+		on_host "$h" apt-get install -y -q "$NAME-archive-keyring" >>"$logf" 2>&1 || failed=$((failed + 1))
+		# What the role does once the keyring package is there (fleet-role's).
+		sed -i "s|^Signed-By: .*|Signed-By: /usr/share/keyrings/$NAME-archive-keyring.gpg|" \
+			"$HOSTS_DIR/$h/etc/apt/sources.list.d/$NAME.sources"
+		our_update "$h" "$logf" || failed=$((failed + 1))
+		if grep -qE '^(W|E): ' "$logf"; then failed=$((failed + 1)); fi
+	done
+	check "key rotation, $what: every apt-get update and keyring install on the three hosts succeeds, no W:/E: (logs: $LOGS/rotate-$n-*.log)" \
+		test "$failed" -eq 0
+}
+
+# check_rotation - the key rotation across the three hosts: signed by the old
+# key (so far), by both with a keyring package of both, by the new one with
+# a keyring package of the new one only.
+check_rotation() {
+	local old=$REPO_KEY new h
+	gpg --batch --passphrase '' --quick-gen-key "$NAME test repository 2 <fleet2@test.invalid>" \
+		rsa2048 sign 1d 2>/dev/null
+	new=$(gpg --batch --with-colons --list-keys fleet2@test.invalid | awk -F: '$1 == "fpr" { print $10; exit }')
+	mkdir -p "$WORK/dist-none"
+	rotate_step 1 "old and new key" "$old $new"
+	check "InRelease carries two signatures (old and new key)" \
+		test "$(gpgv --keyring "$WORK/repo-hist/$NAME-archive-keyring.gpg" "$WORK/repo-hist/apt/dists/bookworm/InRelease" 2>&1 | grep -c 'Good signature')" -eq 2
+	for h in "${HOSTS[@]}"; do
+		check "$h: the keyring package holds both keys" \
+			test "$(keys_in "$HOSTS_DIR/$h/usr/share/keyrings/$NAME-archive-keyring.gpg")" = "$(printf '%s\n' "$old" "$new" | sort | xargs)"
+	done
+	rotate_step 2 "the new key only" "$new"
+	for h in "${HOSTS[@]}"; do
+		check "$h: the keyring package holds the new key only" \
+			test "$(keys_in "$HOSTS_DIR/$h/usr/share/keyrings/$NAME-archive-keyring.gpg")" = "$new"
+	done
+	isolated_update "$WORK/repo-hist" "$WORK/repo/$NAME-archive-keyring.gpg" "$LOGS/apt-old-key-only.log" || true
+	check "a host with the old key alone fails loudly on the new key's repository: NO_PUBKEY" \
+		grep -q "NO_PUBKEY" "$LOGS/apt-old-key-only.log"
+}
+
+# check_kernel_waits - the archive's kernel metapackage points to B, the
+# repository has A's packages only: each host's apt-get dist-upgrade keeps
+# the kernel metapackage on A (our metapackage Breaks newer ones) and
+# installs no kernel without our module.
+check_kernel_waits() {
+	local h line pids=() i=0
+	log "kernel waits: apt-get update && apt-get dist-upgrade, B's module not published (logs: $LOGS/wait-*.log)"
+	for h in "${HOSTS[@]}"; do
+		host_upgrade "$h" >"$LOGS/wait-$h.log" 2>&1 &
+		pids+=($!)
+	done
+	for h in "${HOSTS[@]}"; do
+		wait "${pids[$i]}" || true
+		i=$((i + 1))
+		line=$(grep '^fleet-test: exit ' "$LOGS/wait-$h.log" || echo "fleet-test: exit ? in ? s")
+		log "$h (kernel waits): ${line#fleet-test: }"
+		check "$h: dist-upgrade with B's kernel published and its module not, exit 0" \
+			grep -q '^fleet-test: exit 0 ' "$LOGS/wait-$h.log"
+		check "$h: apt says it kept linux-image-$SERIES-amd64 back" \
+			grep -qE "^ .*linux-image-$SERIES-amd64( |\$)" <(sed -n '/kept back:$/,/^[^ ]/p' "$LOGS/wait-$h.log")
+		check "$h: the kernel metapackage stays at $KPKGVER_OLD (A)" \
+			test "$(pkg_version "$h" "linux-image-$SERIES-amd64")" = "$KPKGVER_OLD"
+		check "$h: no linux-image-$KVER installed" test -z "$(pkg_version "$h" "linux-image-$KVER")"
+		check "$h: our metapackage stays installed at A's version" \
+			test "$(pkg_version "$h" "$NAME-modules-amd64")" = "$V_OLD"
+	done
+}
+
+# check_fleet_repo - the repository steps on the hosts once they are on B.
+check_fleet_repo() {
+	if [ -z "$KVER_OLD" ] || [ "$(pkg_version host1 "$NAME-modules-amd64" 2>/dev/null)" != "$V" ]; then
+		fail "history and key rotation on the hosts: they are not on B with $V (see the steps above)"
+		return 0
+	fi
+	check_history
+	check_rotation
+}
+
 main() {
 	local start
 	start=$(date +%s)
@@ -476,14 +831,21 @@ main() {
 	fi
 	check_debs
 	tools_packages
+	check_licences
 	V=$(field "$(ls "$WORK/dist/$NAME-modules-amd64"_*.deb)" Version)
 	export V
-	[ -z "$KVER_OLD" ] || old_abi_packages
+	if [ -n "$KVER_OLD" ]; then
+		old_abi_packages
+		V_OLD=$(field "$(ls "$WORK/dist-old/$NAME-modules-amd64"_*.deb)" Version)
+	fi
 	check_signing
 	check_rpms
 	check_repo
+	check_repo_extras
+	check_key_failures
 	check_dnf
 	check_hosts
+	check_fleet_repo
 	log "done in $(($(date +%s) - start)) s"
 	summary
 }
