@@ -531,7 +531,8 @@ check_licences() {
 			{ nolicence=$((nolicence + 1)); echo "no %license COPYING: $f" >&2; }
 	done
 	check "%license COPYING in every rpm of make rpm" test "$nolicence" -eq 0
-	check "COPYING in the SRPM" rpm_has "$TOP/dist/$NAME-$VERSION-$RELEASE.src.rpm" -qpl "$NAME-$VERSION.tar.gz"
+	check "COPYING in the SRPM (its release tarball)" grep -qx "$NAME-$VERSION/COPYING" \
+		<(rpm2cpio "$TOP/dist/$NAME-$VERSION-$RELEASE.src.rpm" | cpio -i --quiet --to-stdout "$NAME-$VERSION.tar.gz" | tar -tzf -)
 	check "debian/copyright: each file's SPDX licence, the last matching Files paragraph's" \
 		spdx_matches_copyright "$tarball"
 	cp "$TOP/dist/${NAME}_$VERSION-$RELEASE.dsc" "$TOP/dist/${NAME}_$VERSION.orig.tar.gz" \
