@@ -698,11 +698,14 @@ check_history() {
 		test "$(pkg_version "$h" "$NAME-modules-amd64") $(pkg_version "$h" "$NAME-modules-$KVER")" = "$V $V"
 	check "$h: modprobe still resolves xe of $KVER to updates/" \
 		test "$(chroot "$HOSTS_DIR/$h" modinfo -k "$KVER" -F filename xe)" = "/lib/modules/$KVER/updates/$NAME/xe.ko.xz"
+	check "$h: the role wrote its apt pin (Pin: version $V, Pin-Priority: 1001)" \
+		test "$(grep -cxE "Pin: version $(re "$V")|Pin-Priority: 1001" "$HOSTS_DIR/$h/etc/apt/preferences.d/$NAME")" -eq 2
 	check "$h: the role's pin stays: a plain apt-get install keeps $V" \
 		test "$(quiet on_host "$h" apt-get install -y -q "$NAME-modules-amd64"; pkg_version "$h" "$NAME-modules-amd64")" = "$V"
 	role_on "$h" forward "forward again through the role (xe_vm_export_version unset: the pin goes)"
 	check "$h: $NAME-modules-amd64 and -$KVER at $vnext" \
 		test "$(pkg_version "$h" "$NAME-modules-amd64") $(pkg_version "$h" "$NAME-modules-$KVER")" = "$vnext $vnext"
+	check "$h: the pin is gone" test ! -e "$HOSTS_DIR/$h/etc/apt/preferences.d/$NAME"
 }
 
 # role_on HOST N WHAT ARGS... - the fleet playbook on HOST alone: exit 0,
@@ -725,22 +728,19 @@ keys_in() { # KEYRING - its keys' fingerprints, sorted, on one line
 }
 
 # rotate_step N WHAT KEYS - make repo signed by KEYS (the keyring package
-# follows), then on each host: update, the keyring package installed or
-# upgraded, the sources on its keyring, update again. Not one update may
-# fail.
+# follows), then on each chroot host: update, the keyring package upgraded
+# (the sources name its file since the role installed it), update again.
+# Not one update may fail.
 rotate_step() {
 	local n=$1 what=$2 keys=$3 h failed=0 logf
 	run_logged "$LOGS/repo-rotate-$n.log" "make repo: $what (REPO_KEY=$keys)" \
 		env REPO_KEY="$keys" REPO_URL="$URL" make -C "$TOP" repo DIST="$WORK/dist-none" REPO="$WORK/repo-hist"
 	serve_repo "$WORK/repo-hist"
-	for h in "${HOSTS[@]}"; do
+	for h in "${CHROOT_HOSTS[@]}"; do
 		logf=$LOGS/rotate-$n-$h.log
 		: >"$logf"
 		our_update "$h" "$logf" || failed=$((failed + 1))
 		on_host "$h" apt-get install -y -q "$NAME-archive-keyring" >>"$logf" 2>&1 || failed=$((failed + 1))
-		# What the role does once the keyring package is there (fleet-role's).
-		sed -i "s|^Signed-By: .*|Signed-By: /usr/share/keyrings/$NAME-archive-keyring.gpg|" \
-			"$HOSTS_DIR/$h/etc/apt/sources.list.d/$NAME.sources"
 		our_update "$h" "$logf" || failed=$((failed + 1))
 		# (dpkg in a chroot without /dev/pts says "Can not write log": not apt's.)
 		if grep -E '^(W|E): ' "$logf" | grep -qv 'Can not write log'; then failed=$((failed + 1)); fi
@@ -753,23 +753,39 @@ rotate_step() {
 # key (so far), by both with a keyring package of both, by the new one with
 # a keyring package of the new one only.
 check_rotation() {
-	local old=$REPO_KEY new h
+	local old=$REPO_KEY new h rc
 	gpg --batch --passphrase '' --quick-gen-key "$NAME test repository 2 <fleet2@test.invalid>" \
 		rsa2048 sign 1d 2>/dev/null
 	new=$(gpg --batch --with-colons --list-keys fleet2@test.invalid | awk -F: '$1 == "fpr" { print $10; exit }')
 	mkdir -p "$WORK/dist-none"
+	for h in "${CHROOT_HOSTS[@]}"; do
+		check "$h: the role signs the repository by the keyring package's file, the controller's copy is gone" \
+			test "$(grep '^Signed-By:' "$HOSTS_DIR/$h/etc/apt/sources.list.d/$NAME.sources")" = \
+			"Signed-By: /usr/share/keyrings/$NAME-archive-keyring.gpg" -a \
+			! -e "$HOSTS_DIR/$h/etc/apt/keyrings/$NAME-archive-keyring.gpg"
+	done
 	rotate_step 1 "old and new key" "$old $new"
 	check "InRelease carries two signatures (old and new key)" \
 		test "$(gpgv --keyring "$WORK/repo-hist/$NAME-archive-keyring.gpg" "$WORK/repo-hist/apt/dists/bookworm/InRelease" 2>&1 | grep -c 'Good signature')" -eq 2
-	for h in "${HOSTS[@]}"; do
+	for h in "${CHROOT_HOSTS[@]}"; do
 		check "$h: the keyring package holds both keys" \
 			test "$(keys_in "$HOSTS_DIR/$h/usr/share/keyrings/$NAME-archive-keyring.gpg")" = "$(printf '%s\n' "$old" "$new" | sort | xargs)"
 	done
 	rotate_step 2 "the new key only" "$new"
-	for h in "${HOSTS[@]}"; do
+	for h in "${CHROOT_HOSTS[@]}"; do
 		check "$h: the keyring package holds the new key only" \
 			test "$(keys_in "$HOSTS_DIR/$h/usr/share/keyrings/$NAME-archive-keyring.gpg")" = "$new"
 	done
+	# The playbook still hands the role the old key (WORK/repo's).
+	rc=0
+	playbook "$LOGS/playbook-rotated.log" --limit host1 || rc=$?
+	check "host1: the role after the rotation, given the old key: exit 0, PLAY RECAP clean (got $rc; log: $LOGS/playbook-rotated.log)" \
+		test "$rc" -eq 0 -a "$(recap_ok "$LOGS/playbook-rotated.log" host1 && echo ok)" = ok
+	check "host1: ... the old key is not back: the sources on the keyring package's file, which holds the new key only" \
+		test "$(grep '^Signed-By:' "$HOSTS_DIR/host1/etc/apt/sources.list.d/$NAME.sources")" = \
+		"Signed-By: /usr/share/keyrings/$NAME-archive-keyring.gpg" -a \
+		! -e "$HOSTS_DIR/host1/etc/apt/keyrings/$NAME-archive-keyring.gpg" -a \
+		"$(keys_in "$HOSTS_DIR/host1/usr/share/keyrings/$NAME-archive-keyring.gpg")" = "$new"
 	isolated_update "$WORK/repo-hist" "$WORK/repo/$NAME-archive-keyring.gpg" "$LOGS/apt-old-key-only.log" || true
 	check "a host with the old key alone fails loudly on the new key's repository: NO_PUBKEY" \
 		grep -q "NO_PUBKEY" "$LOGS/apt-old-key-only.log"
@@ -782,11 +798,11 @@ check_rotation() {
 check_kernel_waits() {
 	local h line pids=() i=0
 	log "kernel waits: apt-get update && apt-get dist-upgrade, B's module not published (logs: $LOGS/wait-*.log)"
-	for h in "${HOSTS[@]}"; do
+	for h in "${CHROOT_HOSTS[@]}"; do
 		host_upgrade "$h" >"$LOGS/wait-$h.log" 2>&1 &
 		pids+=($!)
 	done
-	for h in "${HOSTS[@]}"; do
+	for h in "${CHROOT_HOSTS[@]}"; do
 		wait "${pids[$i]}" || true
 		i=$((i + 1))
 		line=$(grep '^fleet-test: exit ' "$LOGS/wait-$h.log" || echo "fleet-test: exit ? in ? s")
