@@ -607,24 +607,27 @@ isolated_update() {
 	printf 'Types: deb\nURIs: file://%s/apt\nSuites: bookworm\nComponents: main\nSigned-By: %s\n' \
 		"$1" "$2" >"$a/sources.list.d/$NAME.sources"
 	chmod -R a+rX "$a" "$1" "$2"
-	# This machine's apt.conf may not check Valid-Until; a host does.
+	# This machine's apt.conf may turn the time checks off (Check-Date
+	# false disables Check-Valid-Until too); a host has them on.
 	APT_DIR=$a apt_isolated apt-get update -q -o APT::Update::Error-Mode=any \
-		-o Acquire::Check-Valid-Until=true >"$3" 2>&1
+		-o Acquire::Check-Date=true -o Acquire::Check-Valid-Until=true >"$3" 2>&1
 }
 
 # check_key_failures - a refresh rewrites Valid-Until; what fails, and how
-# loudly: a repository signed by an expired key; make repo refuses an
-# expired key. (apt 2.6.2 on this machine accepted indexes past their
-# Valid-Until in every way tried - file: and http:, Check-Valid-Until
-# set globally and per source - so that refusal is not asserted here.)
+# loudly: a Release past its Valid-Until; a repository signed by an
+# expired key; make repo refuses an expired key.
 check_key_failures() {
-	local d=$WORK/neg past
+	local d=$WORK/neg past rc=0
 	mkdir -p "$d/empty"
 	cp -a "$WORK/repo" "$d/stale"
 	run_logged "$LOGS/repo-stale.log" "make repo REPO_VALID_DAYS=0 (expires at once)" \
 		env REPO_KEY="$REPO_KEY" REPO_VALID_DAYS=0 make -C "$TOP" repo DIST="$d/empty" REPO="$d/stale"
 	check "make repo with nothing new rewrote Release's Date and Valid-Until (a refresh)" \
 		test "$(valid_days "$d/stale/apt/dists/bookworm/Release")" -le 0
+	sleep 2 # past Valid-Until (the run's time, whole seconds)
+	isolated_update "$d/stale" "$d/stale/$NAME-archive-keyring.gpg" "$LOGS/apt-stale.log" || rc=$?
+	check "apt-get update refuses a Release past its Valid-Until: exit $rc, \"is expired\" (log: $LOGS/apt-stale.log)" \
+		test "$rc" -ne 0 -a "$(grep -c '^E: Release file for .* is expired' "$LOGS/apt-stale.log")" -ge 1
 	# A key made three days ago that expired after one; it signs as it did
 	# then (gpg's clock), its signature read now.
 	past=$(date -u -d '-3 days' +%Y%m%dT%H%M%S)
@@ -786,6 +789,17 @@ check_rotation() {
 		"Signed-By: /usr/share/keyrings/$NAME-archive-keyring.gpg" -a \
 		! -e "$HOSTS_DIR/host1/etc/apt/keyrings/$NAME-archive-keyring.gpg" -a \
 		"$(keys_in "$HOSTS_DIR/host1/usr/share/keyrings/$NAME-archive-keyring.gpg")" = "$new"
+	# Last: the served repository past its Valid-Until, read by a host's
+	# own apt (its apt.conf, none of this machine's).
+	run_logged "$LOGS/repo-expire.log" "make repo REPO_VALID_DAYS=0: the served repository expires at once" \
+		env REPO_KEY="$new" REPO_URL="$URL" REPO_VALID_DAYS=0 make -C "$TOP" repo DIST="$WORK/dist-none" REPO="$WORK/repo-hist"
+	serve_repo "$WORK/repo-hist"
+	sleep 2 # past Valid-Until (whole seconds)
+	: >"$LOGS/host1-expired.log"
+	rc=0
+	our_update host1 "$LOGS/host1-expired.log" || rc=$?
+	check "host1's own apt refuses the repository past its Valid-Until: exit $rc, \"is expired\" (log: $LOGS/host1-expired.log)" \
+		test "$rc" -ne 0 -a "$(grep -c '^E: Release file for .* is expired' "$LOGS/host1-expired.log")" -ge 1
 	isolated_update "$WORK/repo-hist" "$WORK/repo/$NAME-archive-keyring.gpg" "$LOGS/apt-old-key-only.log" || true
 	check "a host with the old key alone fails loudly on the new key's repository: NO_PUBKEY" \
 		grep -q "NO_PUBKEY" "$LOGS/apt-old-key-only.log"
