@@ -1,7 +1,9 @@
 #!/bin/bash
 # hook-order.sh - the revocation hooks sit where the VM export's contract
-# needs them, in xe as each hook series patches it. KUnit cannot run xe's
-# own VM teardown on every series (tests/kunit/run.sh says why), so this
+# needs them, in xe as each hook series patches it. KUnit runs xe's own
+# xe_vm_close_and_put(), but a mock device has no TTM, GuC or page tables:
+# its VMs are freed by the test, not by vm_destroy_work_func(), and no TLB
+# is invalidated (src/kernel/tests/xe_vm_export_test.c says more). So this
 # reads the patched source: it applies src/patches/SERIES to the xe of the
 # series' linux-source tarball and fails when
 #   - xe_vm_close_and_put() does not call xe_vm_export_vm_close() first

@@ -19,15 +19,19 @@
  * release, address spaces (mm_alloc() + kthread_use_mm()), the ioctl
  * handlers, the exported import API and the hooks xe calls.
  *
- * On 6.12 the VMs are closed by xe itself: VM_DESTROY is
+ * The VMs are closed by xe itself, on every series: VM_DESTROY is
  * xe_vm_destroy_ioctl() and the DRM file's close runs xe_vm_close_and_put()
  * on each VM of its table, as xe_file_close() does, so the order of the
  * hook and of the ASID's release (xa_erase() of xe->usm.asid_to_vm) is the
  * patched xe's own: the importers' asid_held checks fail if the hook moves
- * after the release. Later series (whose xe_vm_close_and_put() needs state
- * a mock VM cannot provide: SVM, fault lists, rebind lock) reproduce the
- * hook order in fake_vm_close_and_put(); tests/kunit/hook-order.sh checks
- * it statically on every series.
+ * after the release. From 7.x on, xe_vm_close_and_put() also takes the
+ * device's rebind_resume_lock, empties the VM's fault list and, for an LR
+ * VM, its pm_activate_link, and for a fault-mode VM takes its SVM's
+ * notifier_lock: fake_vm_create() and ve_ctx_init() set them up as
+ * xe_vm_create() (with xe_svm_init()) and xe_pm_init() do. In a test
+ * kernel without DRM_XE_GPUSVM, xe_svm_init() and the SVM teardown of the
+ * close are those of an SVM without mm, notifiers or ranges.
+ * tests/kunit/hook-order.sh checks the order statically too.
  *
  * What is not: mock mode has no GT, no page tables and no TTM, so VMs are
  * not made by xe_vm_create() (it creates page-table BOs through TTM and
@@ -55,6 +59,9 @@
 #include "tests/xe_kunit_helpers.h"
 #include "xe_range_fence.h"
 #include "xe_vm_export_compat.h"
+#if XE_VM_EXPORT_KSERIES_GE(7, 0)
+#include "xe_svm.h"
+#endif
 
 /*
  * mm_alloc() is exported to KUnit tests only, in the kernel's testing
@@ -63,8 +70,8 @@
  */
 MODULE_INFO(import_ns, "EXPORTED_FOR_KUNIT_TESTING");
 
-/* Whether xe's own xe_vm_close_and_put() closes the mock VMs. */
-#define REAL_CLOSE	(!XE_VM_EXPORT_KSERIES_GE(6, 13))
+/* xe_vm_close_and_put() of 7.x uses state that 6.12's VMs lack. */
+#define CLOSE_7X	XE_VM_EXPORT_KSERIES_GE(7, 0)
 
 #define ASID_MAX	31
 
@@ -151,6 +158,20 @@ static struct xe_vm *fake_vm_create(struct ve_ctx *ctx, u32 flags, u32 *id)
 	fvm->vm.size = 1ull << xe->info.va_bits;
 	init_rwsem(&fvm->vm.lock);
 	INIT_WORK(&fvm->vm.preempt.rebind_work, fake_rebind_work);
+#if CLOSE_7X
+	INIT_LIST_HEAD(&fvm->vm.preempt.pm_activate_link);
+	spin_lock_init(&fvm->vm.faults.lock);
+	INIT_LIST_HEAD(&fvm->vm.faults.list);
+	/*
+	 * The VM's SVM, as xe_vm_create() sets it up: xe_vm_close() takes its
+	 * notifier_lock (an rwsem of drm_gpusvm_init()) for a fault-mode VM.
+	 */
+	if (xe_svm_init(&fvm->vm)) {
+		drm_gem_object_put(r_obj);
+		kfree(fvm);
+		return NULL;
+	}
+#endif
 	for (i = 0; i < ARRAY_SIZE(fvm->vm.rftree); i++)
 		xe_range_fence_tree_init(&fvm->vm.rftree[i]);
 	drm_gpuvm_init(&fvm->vm.gpuvm, "xe-vm-export-test", 0, &xe->drm, r_obj,
@@ -193,7 +214,6 @@ static bool asid_is(struct xe_device *xe, u32 asid, struct xe_vm *vm)
 	return held;
 }
 
-#if REAL_CLOSE
 static void vm_close_and_put(struct ve_ctx *ctx, struct xe_vm *vm)
 {
 	xe_vm_close_and_put(vm);
@@ -205,43 +225,6 @@ static int vm_destroy(struct ve_ctx *ctx, u32 id)
 
 	return xe_vm_destroy_ioctl(&ctx->xe->drm, &args, ctx->file);
 }
-#else
-/* xe_vm_close_and_put() of a fake VM: the hook first, then the teardown */
-static void vm_close_and_put(struct ve_ctx *ctx, struct xe_vm *vm)
-{
-	struct xe_device *xe = ctx->xe;
-
-	xe_vm_export_vm_close(vm);
-	down_write(&vm->lock);
-	vm->size = 0;
-	up_write(&vm->lock);
-	down_write(&xe->usm.lock);
-	xa_erase(&xe->usm.asid_to_vm, vm->usm.asid);
-	up_write(&xe->usm.lock);
-	xe_vm_put(vm);
-}
-
-/* xe_vm_destroy_ioctl() with the VM teardown of fake VMs */
-static int vm_destroy(struct ve_ctx *ctx, u32 id)
-{
-	struct xe_file *xef = ctx->xef;
-	struct xe_vm *vm;
-	int err = 0;
-
-	mutex_lock(&xef->vm.lock);
-	vm = xa_load(&xef->vm.xa, id);
-	if (!vm)
-		err = -ENOENT;
-	else
-		xa_erase(&xef->vm.xa, id);
-	mutex_unlock(&xef->vm.lock);
-
-	if (!err)
-		vm_close_and_put(ctx, vm);
-
-	return err;
-}
-#endif
 
 /* The VM part of xe_file_close(): the VMs stay in the file's table. */
 static void file_close(struct ve_ctx *ctx)
@@ -252,13 +235,6 @@ static void file_close(struct ve_ctx *ctx)
 	ctx->file_closed = true;
 	xa_for_each(&ctx->xef->vm.xa, idx, vm)
 		vm_close_and_put(ctx, vm);
-}
-
-static int real_vm_destroy(struct ve_ctx *ctx, u32 id)
-{
-	struct drm_xe_vm_destroy args = { .vm_id = id };
-
-	return xe_vm_destroy_ioctl(&ctx->xe->drm, &args, ctx->file);
 }
 
 static int do_export(struct ve_ctx *ctx, u32 id, int *fd)
@@ -330,9 +306,13 @@ static void ve_ctx_init(struct kunit *test, struct ve_ctx *ctx,
 	init_rwsem(&xe->usm.lock);
 	xa_init_flags(&xe->usm.asid_to_vm, XA_FLAGS_ALLOC);
 	xe->info.has_asid = 1;
-#if REAL_CLOSE
 	/* no GT: xe_vm_close() invalidates no TLB (mock GTs have no GuC) */
 	xe->info.gt_count = 0;
+#if CLOSE_7X
+	/* 7.x's for_each_gt() counts tile_count * max_gt_per_tile */
+	xe->info.max_gt_per_tile = 0;
+	/* set up by xe_pm_init(), which a mock device does not run */
+	mutex_init(&xe->rebind_resume_lock);
 #endif
 
 	ctx->xef = kunit_kzalloc(test, sizeof(*ctx->xef), GFP_KERNEL);
@@ -548,7 +528,7 @@ static void export_unknown(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, do_export(ctx, id + 1, &fd), -ENOENT);
 	KUNIT_EXPECT_EQ(test, do_export(ctx, U32_MAX, &fd), -ENOENT);
 	/* the real VM_DESTROY: an unknown VM */
-	KUNIT_EXPECT_EQ(test, real_vm_destroy(ctx, id + 1), -ENOENT);
+	KUNIT_EXPECT_EQ(test, vm_destroy(ctx, id + 1), -ENOENT);
 	KUNIT_EXPECT_EQ(test, vm_destroy(ctx, id), 0);
 	KUNIT_EXPECT_EQ(test, do_export(ctx, id, &fd), -ENOENT);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 1);
