@@ -376,28 +376,44 @@ host_upgrade() {
 	echo "fleet-test: exit $rc in $(($(date +%s) - start)) s"
 }
 
+# hosts_upgrade NAME - host_upgrade on every chroot host at once, each into
+# $LOGS/NAME-HOST.log; returns when all are done (their exit status is in
+# the logs' last line).
+hosts_upgrade() {
+	local h pid pids=()
+	for h in "${CHROOT_HOSTS[@]}"; do
+		host_upgrade "$h" >"$LOGS/$1-$h.log" 2>&1 &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" || true
+	done
+}
+
+# upgrade_line LOG - host_upgrade's "exit N in S s" line of LOG.
+upgrade_line() {
+	local line
+	line=$(grep '^fleet-test: exit ' "$1" || echo "fleet-test: exit ? in ? s")
+	echo "${line#fleet-test: }"
+}
+
 # check_upgrade - the kernel-ABI upgrade through the metapackages: the
 # repository gains B's module package and its metapackage moves to B, the
 # archive's kernel metapackage points to B; one apt-get dist-upgrade on each
 # host brings linux-image-B together with B's module package.
 check_upgrade() {
-	local h line pids=() i=0
+	local h line
 	# Published now, after the repository it replaces: apt keeps the lists
 	# it has when a Release's Date is older than theirs (rollback guard).
 	run_logged "$LOGS/repo-moved.log" "make repo: the kernel moved to B, published" \
 		env REPO_KEY="$REPO_KEY" REPO_URL="$URL" make -C "$TOP" repo DIST="$WORK/dist" REPO="$WORK/repo-moved"
 	serve_repo "$WORK/repo-moved"
 	log "upgrading the three chroot hosts: apt-get update && apt-get dist-upgrade (logs: $LOGS/upgrade-*.log)"
+	hosts_upgrade upgrade
 	for h in "${CHROOT_HOSTS[@]}"; do
-		host_upgrade "$h" >"$LOGS/upgrade-$h.log" 2>&1 &
-		pids+=($!)
-	done
-	for h in "${CHROOT_HOSTS[@]}"; do
-		wait "${pids[$i]}" || true
-		i=$((i + 1))
-		line=$(grep '^fleet-test: exit ' "$LOGS/upgrade-$h.log" || echo "fleet-test: exit ? in ? s")
-		log "$h: ${line#fleet-test: }"
-		echo "$h upgrade $(echo "$line" | awk '{ print $5 }')" >>"$LOGS/timings"
+		line=$(upgrade_line "$LOGS/upgrade-$h.log")
+		log "$h: $line"
+		echo "$h upgrade $(echo "$line" | awk '{ print $4 }')" >>"$LOGS/timings"
 		if ! grep -q '^fleet-test: exit 0 ' "$LOGS/upgrade-$h.log"; then
 			fail "$h: one apt-get dist-upgrade, exit 0 (log: $LOGS/upgrade-$h.log)"
 			tail -n 20 "$LOGS/upgrade-$h.log"

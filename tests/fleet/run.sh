@@ -810,17 +810,11 @@ check_rotation() {
 # the kernel metapackage on A (our metapackage Breaks newer ones) and
 # installs no kernel without our module.
 check_kernel_waits() {
-	local h line pids=() i=0
+	local h
 	log "kernel waits: apt-get update && apt-get dist-upgrade, B's module not published (logs: $LOGS/wait-*.log)"
+	hosts_upgrade wait
 	for h in "${CHROOT_HOSTS[@]}"; do
-		host_upgrade "$h" >"$LOGS/wait-$h.log" 2>&1 &
-		pids+=($!)
-	done
-	for h in "${CHROOT_HOSTS[@]}"; do
-		wait "${pids[$i]}" || true
-		i=$((i + 1))
-		line=$(grep '^fleet-test: exit ' "$LOGS/wait-$h.log" || echo "fleet-test: exit ? in ? s")
-		log "$h (kernel waits): ${line#fleet-test: }"
+		log "$h (kernel waits): $(upgrade_line "$LOGS/wait-$h.log")"
 		check "$h: dist-upgrade with B's kernel published and its module not, exit 0" \
 			grep -q '^fleet-test: exit 0 ' "$LOGS/wait-$h.log"
 		check "$h: apt says it kept linux-image-$SERIES-amd64 back" \
