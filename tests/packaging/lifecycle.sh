@@ -28,14 +28,22 @@
 #                 (K_NEW) with the new linux-source-6.12: ours built for it
 #   aux-remove    (bookworm) xe-vm-export-aux-dkms removed: nothing of it
 #                 left, ours untouched
-#   bpo-kernel    (trixie) one apt-get run installing a backports kernel of
-#                 each of META's other series (7.2: the older of its two
-#                 newest; 7.3) with the linux-source of its exact version:
-#                 ours built for each, next to the 6.12 ones, provenance
-#                 naming each exact source
-#   bpo-upgrade   (trixie) the newer backports ABI of the first of them
-#                 (7.2) with its linux-source in one apt-get run: ours
-#                 rebuilt for it, the older keeps its own
+#   bpo-switch    (trixie) trixie-backports as it was two metapackage
+#                 uploads ago (FOLLOW_V[0], Debian's .debs from the pool in
+#                 a local repository, the archive's newer ones pinned away):
+#                 the host takes linux-image-amd64 and linux-headers-amd64
+#                 from it after the package was installed, Debian's
+#                 linux-source stays trixie's: apt exit 0, one skip line
+#                 whose fix makes linux-source follow them, verify's follow
+#                 check fails; the fix, run as printed, builds ours
+#   bpo-next      (trixie) backports one upload later (FOLLOW_V[1]): one
+#                 `apt-get upgrade --with-new-pkgs`, no package named,
+#                 moves the metapackages and linux-source to a new ABI (or
+#                 series) and brings its source: ours built for it from that
+#                 exact source in the same run, the older kernel keeps ours
+#   bpo-now       (trixie) backports as the archive has it now (FOLLOW_V[2]),
+#                 the same way: a new series (7.2 -> 7.3) where the archive
+#                 has one
 #   pkg-upgrade   to <Version>.1: every built kernel rebuilt (K_OLD from the
 #                 provider's cache, its linux-source being gone; on Debian
 #                 13 the 6.12, 7.2 and 7.3 kernels, provenance each)
@@ -67,9 +75,19 @@ readonly NAME=xe-vm-export
 readonly AUX=xe-vm-export-aux
 # The aux package's version while it is installed (steps aux to aux-remove).
 AUX_V=''
-# Debian 13's backports kernels (choose_backports_kernels).
-BPO_KERNELS=() K_BPO_OLD='' K_BPO_NEW='' BPO_SERIES=''
+# The package the 6.12 kernels' source comes with (choose_kernels).
+SRC_FOLLOWER=''
+# Debian 13: three states of trixie-backports' kernel metapackages, oldest
+# first, the last the archive's own now (choose_follow_states); FOLLOW_K[i]
+# the kernel FOLLOW_V[i] brings; BPO_SOURCE[K]: K's exact source,
+# "linux-source-SERIES VERSION".
+FOLLOW_V=() FOLLOW_K=()
 declare -A BPO_SOURCE=()
+# In the root: the earlier state of the metapackages (a local repository of
+# Debian's own .debs from the pool) and the pin that hides the archive's
+# newer ones meanwhile.
+readonly BPO_THEN=/srv/backports-then
+readonly BPO_PIN=/etc/apt/preferences.d/backports-then
 
 # --- small probes run in the root ---------------------------------------
 
@@ -261,8 +279,9 @@ backports_kernels() {
 
 # other_series_kernel - Debian 12: its newest 6.1. Debian 13: a backports
 # kernel of a series META does not list; when the archive has none (6.12,
-# 7.2 and 7.3 all served), the newest backports kernel that the bpo steps
-# do not install with its source (it stays without one: a skip all the same).
+# 7.2 and 7.3 all served), the newest backports kernel that no metapackage
+# state of the bpo steps brings (it stays without a source: a skip all the
+# same).
 other_series_kernel() {
 	local series abi
 	if [ "$ROOT_SUITE" = bookworm ]; then
@@ -277,7 +296,7 @@ other_series_kernel() {
 	log "$ROOT_SUITE-backports offers no kernel of a series we do not serve ($series all are):" \
 		"other-series takes a backports kernel without its linux-source instead"
 	for abi in $(backports_kernels); do
-		grep -qxF "$abi" <(printf '%s\n' "${BPO_KERNELS[@]}" "$K_BPO_NEW") || { echo "$abi"; return 0; }
+		grep -qxF "$abi" <(printf '%s\n' "${FOLLOW_K[@]}") || { echo "$abi"; return 0; }
 	done
 }
 
@@ -292,43 +311,171 @@ choose_kernels() {
 	[ "${K_NEW:-none}" = "${all[3]}" ] ||
 		die "the 6.12 metapackages bring ${K_NEW:-none}, not the newest kernel with its source (${all[3]})"
 	K_OLD=${all[2]} K_TWO=${all[1]} K_NOSRC=${all[0]}
-	[ "$ROOT_SUITE" = bookworm ] || choose_backports_kernels
+	[ "$ROOT_SUITE" = bookworm ] || choose_follow_states
 	K_OTHER=$(other_series_kernel)
 	[ -n "$K_OTHER" ] || die "no kernel of another series (nor a backports kernel left) in $ROOT_SUITE's archive"
 	V_NEW=$(root_headers_version "$K_NEW") V_OLD=$(root_headers_version "$K_OLD")
+	# What -dkms recommends first, as a host has it: Debian's linux-source
+	# metapackage where it is 6.12 (Debian 13), else linux-source-6.12.
+	SRC_FOLLOWER=linux-source-6.12
+	if root_versions linux-source | grep -qxF "$V_OLD"; then
+		SRC_FOLLOWER=linux-source
+	fi
 	V_TWO=$(root_headers_version "$K_TWO")
 	log "$ROOT_SUITE kernels: install $K_OLD ($V_OLD) and $K_TWO ($V_TWO, sources.conf);" \
 		"no source $K_NOSRC; other series $K_OTHER; dist-upgrade to $K_NEW ($V_NEW)"
 }
 
-# choose_backports_kernels - Debian 13: for each of META's series after the
-# first (7.2, 7.3), its backports kernels with a linux-source of the same
-# version (test_kernels, asked in the root). The first such series gives
-# its two newest: the older (K_BPO_OLD) is installed with its source, then
-# upgraded to the newer (K_BPO_NEW) with its own; each other series its
-# newest. BPO_KERNELS: what the bpo-kernel step installs; BPO_SOURCE[K]:
-# K's exact source, "linux-source-SERIES VERSION".
-choose_backports_kernels() {
-	local series s k bpo=()
-	series=$(sed -n 's/^Series:[[:space:]]*//p' "$TOP/META" | cut -d' ' -f2- -s)
-	[ -n "$series" ] || die "META lists no series after 6.12"
-	for s in $series; do
-		if [ ${#BPO_KERNELS[@]} -eq 0 ]; then
-			BPO_SERIES=$s
-			read -ra bpo <<<"$(test_kernels 2 "$s" in_root apt-cache)"
-			K_BPO_OLD=${bpo[0]} K_BPO_NEW=${bpo[1]:-}
-			BPO_KERNELS=("$K_BPO_OLD")
-		else
-			read -ra bpo <<<"$(test_kernels 1 "$s" in_root apt-cache)"
-			[ ${#bpo[@]} -eq 0 ] || BPO_KERNELS+=("${bpo[0]}")
-		fi
-		[ ${#bpo[@]} -gt 0 ] || die "$ROOT_SUITE-backports offers no $s kernel with its linux-source-$s"
-		for k in "${bpo[@]}"; do
-			BPO_SOURCE[$k]="linux-source-$s $(root_headers_version "$k")"
+# --- Debian 13: the backports kernel metapackages, then and now ------------
+# The archive's index keeps one linux-image-amd64 per suite, but every
+# backports kernel, linux-source-X.Y and linux-source metapackage, and the
+# pool keeps the kernel metapackages of earlier uploads. The bpo steps put
+# the earlier ones in a local repository that stands for trixie-backports
+# as it was, so that the host sees the metapackages move as it did.
+
+bpo_series() { # VERSION - 7.2 of 7.2.11-1~bpo13+1
+	cut -d. -f1,2 <<<"$1"
+}
+
+# bpo_meta_versions - the linux-source metapackage versions of backports,
+# newest first.
+bpo_meta_versions() {
+	in_root apt-cache madison linux-source |
+		awk -F' *[|] *' '$3 ~ /-backports\// { print $2 }' | sort -urV
+}
+
+# bpo_then_debs VERSION - the .debs of the kernel metapackages of VERSION
+# (linux-image-amd64, linux-headers-amd64, Debian's linux-source and what
+# of theirs the archive's index no longer has at VERSION, linux-base-amd64),
+# downloaded from the pool into the cache once; prints their directory.
+bpo_then_debs() {
+	local v=$1 dir=$PKG_CACHE/backports-then/$1 pool mirror url deb dep todo i
+	mirror=$XE_TEST_DEBIAN_MIRROR
+	if [ ! -f "$dir/complete" ]; then
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		pool=$(in_root apt-cache show "linux-image-amd64=$(bpo_meta_versions | head -n1)" 2>/dev/null |
+			sed -n 's|^Filename: \(.*\)/[^/]*$|\1|p' | head -n1)
+		[ -n "$pool" ] || pool=pool/main/l/linux-signed-amd64
+		url=$(in_root apt-cache show "linux-source=$v" | sed -n 's/^Filename: //p' | head -n1)
+		[ -n "$url" ] || die "the archive has no linux-source $v"
+		curl -fsS -o "$dir/${url##*/}" "$mirror/$url" || die "cannot download $mirror/$url"
+		todo=(linux-image-amd64 linux-headers-amd64)
+		for ((i = 0; i < ${#todo[@]}; i++)); do
+			deb=$dir/${todo[i]}_${v//:/%3a}_amd64.deb
+			[ ! -f "$deb" ] || continue
+			curl -fsS -o "$deb" "$mirror/$pool/${deb##*/}" ||
+				die "the pool has no ${todo[i]} $v ($mirror/$pool)"
+			# Its dependencies of the same upload that the index lost.
+			for dep in $(dpkg-deb -f "$deb" Depends | tr ',' '\n' |
+				sed -n "s/^ *\([^ ]*\) (= ${v//./\\.}).*/\1/p"); do
+				root_versions "$dep" | grep -qxF "$v" || todo+=("$dep")
+			done
 		done
+		touch "$dir/complete"
+	fi
+	echo "$dir"
+}
+
+# bpo_kernel_of VERSION - the kernel the linux-headers-amd64 of VERSION brings.
+bpo_kernel_of() {
+	local deps
+	deps=$(in_root apt-cache show "linux-headers-amd64=$1" 2>/dev/null | sed -n 's/^Depends: //p' | head -n1)
+	[ -n "$deps" ] || deps=$(dpkg-deb -f "$(bpo_then_debs "$1")/linux-headers-amd64_${1//:/%3a}_amd64.deb" Depends)
+	tr ',' '\n' <<<"$deps" | sed -n 's/^ *linux-headers-\([0-9][^ ]*\) .*/\1/p' | head -n1
+}
+
+# choose_follow_states - FOLLOW_V: trixie-backports' kernel metapackages
+# now (the newest linux-headers-amd64), the state just before it, and one
+# earlier, chosen so that the two moves are one to a new ABI and one to a
+# new series where the archive has both (7.2.11 -> 7.2.12 -> 7.3.4), each of
+# a series META lists; FOLLOW_K, BPO_SOURCE of each.
+choose_follow_states() {
+	local served now v i earlier=() a0='' a1 k
+	served=" $(sed -n 's/^Series:[[:space:]]*//p' "$TOP/META") "
+	now=$(in_root apt-cache madison linux-headers-amd64 |
+		awk -F' *[|] *' '$3 ~ /-backports\// { print $2 }' | sort -rV | head -n1)
+	[ -n "$now" ] || die "$ROOT_SUITE-backports has no linux-headers-amd64"
+	[[ $served == *" $(bpo_series "$now") "* ]] ||
+		die "$ROOT_SUITE-backports' kernel metapackages bring Linux $(bpo_series "$now"), which META does not list"
+	for v in $(bpo_meta_versions); do
+		dpkg --compare-versions "$v" lt "$now" && [[ $served == *" $(bpo_series "$v") "* ]] &&
+			earlier+=("$v")
 	done
-	log "$ROOT_SUITE backports kernels: ${BPO_KERNELS[*]}, each with its exact linux-source;" \
-		"$K_BPO_OLD upgraded to ${K_BPO_NEW:-none}${K_BPO_NEW:+ (${BPO_SOURCE[$K_BPO_NEW]})}"
+	[ ${#earlier[@]} -ge 2 ] ||
+		die "$ROOT_SUITE-backports has ${#earlier[@]} linux-source metapackage(s) of a served series before $now; the bpo steps need 2"
+	a1=${earlier[0]}
+	for v in "${earlier[@]:1}"; do
+		if [ "$(bpo_series "$a1")" = "$(bpo_series "$now")" ]; then
+			[ "$(bpo_series "$v")" = "$(bpo_series "$a1")" ] || { a0=$v; break; }
+		else
+			[ "$(bpo_series "$v")" != "$(bpo_series "$a1")" ] || { a0=$v; break; }
+		fi
+	done
+	FOLLOW_V=("${a0:-${earlier[1]}}" "$a1" "$now")
+	for i in 0 1 2; do
+		v=${FOLLOW_V[i]}
+		k=$(bpo_kernel_of "$v")
+		[ -n "$k" ] || die "no kernel for linux-headers-amd64 $v"
+		if ! root_versions "linux-headers-$k" | grep -qxF "$v" ||
+			! root_versions "linux-source-$(bpo_series "$v")" | grep -qxF "$v"; then
+			die "the archive has no linux-headers-$k or linux-source-$(bpo_series "$v") of $v"
+		fi
+		FOLLOW_K[i]=$k
+		BPO_SOURCE[$k]="linux-source-$(bpo_series "$v") $v"
+	done
+	log "$ROOT_SUITE-backports' kernel metapackages: ${FOLLOW_V[0]} (${FOLLOW_K[0]}, from the pool)" \
+		"-> ${FOLLOW_V[1]} (${FOLLOW_K[1]}, from the pool) -> ${FOLLOW_V[2]} (${FOLLOW_K[2]}, the archive's now)"
+}
+
+# move_kind FROM TO - "a new ABI" or "a new series" (of the metapackages).
+move_kind() {
+	if [ "$(bpo_series "$1")" = "$(bpo_series "$2")" ]; then
+		echo "a new ABI, $(bpo_series "$1")"
+	else
+		echo "a new series, $(bpo_series "$1") -> $(bpo_series "$2")"
+	fi
+}
+
+# backports_then VERSION - trixie-backports as it was when its kernel
+# metapackages were VERSION: the local repository holds those (Debian's
+# .debs, with backports' NotAutomatic/ButAutomaticUpgrades), the archive's
+# versions of the same packages are pinned away; `backports_then` alone
+# gives the archive back as it is. apt's indexes are refreshed.
+backports_then() {
+	local v=${1:-} dir names
+	rm -rf "${ROOT:?}$BPO_THEN" "$ROOT$BPO_PIN" "$ROOT/etc/apt/sources.list.d/backports-then.sources"
+	if [ -n "$v" ]; then
+		dir=$(bpo_then_debs "$v")
+		mkdir -p "$ROOT$BPO_THEN"
+		cp "$dir"/*.deb "$ROOT$BPO_THEN/"
+		(cd "$ROOT$BPO_THEN" && apt-ftparchive packages . >Packages &&
+			apt-ftparchive -o APT::FTPArchive::Release::Origin="backports-then" \
+				-o APT::FTPArchive::Release::Suite=stable-backports \
+				-o APT::FTPArchive::Release::Codename="$ROOT_SUITE-backports" \
+				-o APT::FTPArchive::Release::NotAutomatic=yes \
+				-o APT::FTPArchive::Release::ButAutomaticUpgrades=yes release . >Release) ||
+			die "apt-ftparchive failed in $ROOT$BPO_THEN"
+		printf 'Types: deb\nURIs: file:%s\nSuites: ./\nTrusted: yes\n' "$BPO_THEN" \
+			>"$ROOT/etc/apt/sources.list.d/backports-then.sources"
+		names=$(cd "$dir" && for f in *.deb; do echo "${f%%_*}"; done | sort -u | tr '\n' ' ')
+		printf 'Package: %s\nPin: release o=Debian Backports\nPin-Priority: -1\n' "${names% }" \
+			>"$ROOT$BPO_PIN"
+	fi
+	run_logged "$LOGS/backports-then-update.log" "apt-get update (backports ${v:-as it is now})" \
+		in_root apt-get update
+}
+
+# expect_follows STEP VERSION - xe-vm-export-verify in the root: Debian's
+# linux-source follows linux-headers-amd64 of VERSION (pass), or not (fail).
+expect_follows() {
+	local step=$1 want=$2 out
+	in_root xe-vm-export-verify --no-smoke -q --json /tmp/verify.json >/dev/null 2>&1 || true
+	out=$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(" ".join(c["status"] for c in d["checks"] if c["class"] == "follow" and c["name"] == "linux-headers-amd64"))' \
+		"$ROOT/tmp/verify.json" 2>&1) || true
+	check "$step: verify's follow check of linux-headers-amd64 says $want (got '$out')" test "$out" = "$want"
 }
 
 # --- the steps --------------------------------------------------------------
@@ -337,9 +484,9 @@ choose_backports_kernels() {
 # admin would put it (from its linux-source .deb, not installed).
 prepare_kernels() {
 	local tarball dir=/srv/linux-source-$V_TWO
-	root_apt "$LOGS/kernels.log" "$K_OLD and $K_TWO (images, headers), linux-source-6.12=$V_OLD" \
+	root_apt "$LOGS/kernels.log" "$K_OLD and $K_TWO (images, headers), $SRC_FOLLOWER=$V_OLD" \
 		install "linux-image-$K_OLD" "linux-headers-$K_OLD" \
-		"linux-image-$K_TWO" "linux-headers-$K_TWO" "linux-source-6.12=$V_OLD" || return 1
+		"linux-image-$K_TWO" "linux-headers-$K_TWO" "$SRC_FOLLOWER=$V_OLD" || return 1
 	root_apt "$LOGS/source-two.log" "download linux-source-6.12=$V_TWO" \
 		install --download-only --allow-downgrades "linux-source-6.12=$V_TWO" || return 1
 	in_root dpkg-deb -x "/var/cache/apt/archives/linux-source-6.12_${V_TWO//:/%3a}_all.deb" "$dir" ||
@@ -411,8 +558,8 @@ step_dist_upgrade() {
 	v=$(deb_version "$DEB_DIR"/"$NAME"-dkms_*.deb)
 	# shellcheck disable=SC2046 # two package names
 	timed dist-upgrade-build apt_step "$LOGS/dist-upgrade.log" \
-		"dist-upgrade: $(meta_packages) linux-source-6.12 -> $K_NEW" dist-upgrade \
-		install $(meta_packages) linux-source-6.12 || return 1
+		"dist-upgrade: $(meta_packages) $SRC_FOLLOWER -> $K_NEW" dist-upgrade \
+		install $(meta_packages) "$SRC_FOLLOWER" || return 1
 	expect_ours "$K_NEW" "$v" dist-upgrade
 	expect_built_from "$K_NEW" "$(upstream "$V_NEW")" dist-upgrade
 	check "dist-upgrade: $K_NEW's initramfs holds our xe" \
@@ -554,12 +701,6 @@ step_kernel_remove() {
 	check "kernel-remove: $K_NEW's cache kept" test -d "$ROOT/var/lib/$NAME/bases/$K_NEW"
 }
 
-# apt_source_arg KERNEL - "linux-source-S=VERSION", KERNEL's exact source.
-apt_source_arg() {
-	local src=${BPO_SOURCE[$1]}
-	echo "${src% *}=${src#* }"
-}
-
 # expect_bpo_built STEP VERSION KERNEL... - ours (package VERSION) built for
 # each backports KERNEL from its exact source, in its initramfs.
 expect_bpo_built() {
@@ -573,42 +714,54 @@ expect_bpo_built() {
 	done
 }
 
-# A backports kernel of each of the other series with its exact
-# linux-source, all in one apt-get run, next to the 6.12 ones: ours built
-# for every series, each from its exact source.
-step_bpo_kernel() {
-	local v k pkgs=()
+# The host takes its kernel from trixie-backports (as it was at FOLLOW_V[0])
+# the way Debian's backports page says, after the package was installed:
+# the kernel metapackages move to it (here from trixie's 6.12), Debian's
+# linux-source stays trixie's. The new kernel is skipped with one line whose
+# fix makes linux-source follow them; verify says so too. The fix, run as
+# printed, builds ours for it (the trigger on the new linux-source).
+step_bpo_switch() {
+	local v k=${FOLLOW_K[0]} meta=${FOLLOW_V[0]} fix fixargs=()
 	v=$(installed_version)
-	for k in "${BPO_KERNELS[@]}"; do
-		pkgs+=("linux-image-$k" "linux-headers-$k" "$(apt_source_arg "$k")")
-	done
-	timed bpo-kernel-build apt_step "$LOGS/bpo-kernel.log" \
-		"${BPO_KERNELS[*]} with their linux-source (trixie-backports)" bpo-kernel \
-		install -t "$ROOT_SUITE-backports" "${pkgs[@]}" || return 1
-	expect_bpo_built bpo-kernel "$v" "${BPO_KERNELS[@]}"
-	expect_ours "$K_TWO" "$v" bpo-kernel
-	expect_built_from "$K_TWO" "$(upstream "$V_TWO")" bpo-kernel
-	check "bpo-kernel: $K_OTHER (no source) still has nothing of ours" \
+	backports_then "$meta"
+	apt_step "$LOGS/bpo-switch.log" "the kernel metapackages from backports ($meta, $k)" bpo-switch \
+		install -t "$ROOT_SUITE-backports" linux-image-amd64 linux-headers-amd64 || return 1
+	expect_skip_line "$LOGS/bpo-switch.log" "$k" bpo-switch
+	fix=$(sed -n "s/^$NAME: skipping $k: .*; to build it: //p" "$LOGS/bpo-switch.log" | head -n1)
+	check "bpo-switch: the fix makes Debian's linux-source follow the metapackages ($fix)" \
+		test "$fix" = "apt-get install -t $ROOT_SUITE-backports linux-source=$meta"
+	expect_follows bpo-switch fail
+	read -ra fixargs <<<"${fix#apt-get }"
+	[ "${fix%% *}" = apt-get ] || return 1
+	timed bpo-switch-build apt_step "$LOGS/bpo-switch-fix.log" "the skip line's fix: $fix" bpo-switch \
+		"${fixargs[@]}" || return 1
+	expect_bpo_built bpo-switch "$v" "$k"
+	expect_follows bpo-switch pass
+	check "bpo-switch: $K_OTHER (no source) still has nothing of ours" \
 		test -z "$(dkms_state "$K_OTHER" | grep installed)"
 }
 
-# The backports kernel upgrade: the newer ABI of the series with its
-# linux-source in one apt-get run rebuilds ours for it; the older keeps ours.
-step_bpo_upgrade() {
-	local v k=$K_BPO_NEW
-	if [ -z "$k" ]; then
-		fail "bpo-upgrade: the archive offers two $BPO_SERIES kernels with their linux-source"
-		return 0
-	fi
+# step_bpo_move NAME FROM TO - the archive's metapackages move from FROM to TO
+# (a new ABI or series) and the host upgrades as `apt upgrade` does, one
+# apt-get run, no package named: the new kernel's linux-source comes with
+# it, ours is built for it from that exact source; FROM's kernel keeps ours.
+step_bpo_move() {
+	local step=$1 from=${FOLLOW_V[$2]} to=${FOLLOW_V[$3]} k=${FOLLOW_K[$3]} v
 	v=$(installed_version)
-	timed bpo-upgrade-build apt_step "$LOGS/bpo-upgrade.log" \
-		"backports kernel upgrade $K_BPO_OLD -> $k with ${BPO_SOURCE[$k]}" bpo-upgrade \
-		install -t "$ROOT_SUITE-backports" "linux-image-$k" "linux-headers-$k" "$(apt_source_arg "$k")" ||
-		return 1
-	expect_bpo_built bpo-upgrade "$v" "$k"
-	expect_ours "$K_BPO_OLD" "$v" bpo-upgrade
-	expect_built_from "$K_BPO_OLD" "${BPO_SOURCE[$K_BPO_OLD]}" bpo-upgrade
+	if [ "$3" -eq 2 ]; then backports_then; else backports_then "$to"; fi
+	timed "$step-build" apt_step "$LOGS/$step.log" \
+		"apt-get upgrade --with-new-pkgs: metapackages $from -> $to ($(move_kind "$from" "$to"))" "$step" \
+		upgrade --with-new-pkgs || return 1
+	check "$step: linux-headers-amd64 and Debian's linux-source moved to $to in that run" \
+		test "$(installed linux-headers-amd64 linux-source | awk '{ print $2 }' | sort -u)" = "$to"
+	expect_bpo_built "$step" "$v" "$k"
+	expect_ours "${FOLLOW_K[$2]}" "$v" "$step"
+	expect_built_from "${FOLLOW_K[$2]}" "${BPO_SOURCE[${FOLLOW_K[$2]}]}" "$step"
+	expect_follows "$step" pass
 }
+
+step_bpo_next() { step_bpo_move bpo-next 0 1; }
+step_bpo_now() { step_bpo_move bpo-now 1 2; }
 
 # expect_clean STEP KERNEL... - nothing of the DKMS module left anywhere.
 expect_clean() {
@@ -834,7 +987,7 @@ steps_of_suite() {
 		echo install same-release aux no-source other-series dist-upgrade aux-remove pkg-upgrade kernel-remove
 		echo remove rpm purge kmod-deb kmod-rpm make-install depends
 	else
-		echo install no-source other-series dist-upgrade bpo-kernel bpo-upgrade pkg-upgrade \
+		echo install no-source other-series dist-upgrade bpo-switch bpo-next bpo-now pkg-upgrade \
 			kernel-remove remove purge make-install
 	fi
 }
@@ -846,7 +999,7 @@ main() {
 	LOGS=$PKG_CACHE/logs/lifecycle-$suite
 	TIMINGS=$PKG_CACHE/timings
 	MATRIX=$PKG_CACHE/matrix/$suite
-	need_packages mmdebstrap rpm rpmlint bc
+	need_packages mmdebstrap rpm rpmlint bc apt-utils curl
 	mkdir -p "$LOGS" "${MATRIX%/*}"
 	: >"$MATRIX"
 	sed -i "\\|^$suite/|d; /^$suite /d" "$TIMINGS" 2>/dev/null || true

@@ -655,6 +655,7 @@ test_verify_outcomes() {
 		"$WORK/outcome-prebuilt:pass.json" "$K_OURS" "$K_SKIP" "$META_VERSION"
 	OUT_ROOT=$IROOT
 	test_verify_boot
+	test_verify_follow
 	log "verify outcomes (installed command):"
 	printf '  %s\n' "${OUTCOME_TABLE[@]}" | tee "$WORK/outcomes.txt"
 }
@@ -746,6 +747,73 @@ test_verify_boot() {
 		--tests-dir "$WORK/outcome-tests"
 	OUT_ROOT=$IROOT
 	unset OUT_STANDIN OUT_SYSFS
+}
+
+# --- the next kernels of a metapackage, and their source ----------------------
+
+# follow_status ROOT META VERSION KERNEL SOURCE SOURCE_VERSION - ROOT's dpkg
+# database: the headers metapackage META of VERSION bringing KERNEL's
+# headers, those headers, and SOURCE of SOURCE_VERSION installed, as dpkg
+# writes them.
+follow_status() {
+	local root=$1 meta=$2 v=$3 k=$4 src=$5 sv=$6
+
+	mkdir -p "$root/var/lib/dpkg"
+	cat >"$root/var/lib/dpkg/status" <<-EOF
+		Package: $meta
+		Status: install ok installed
+		Maintainer: Debian Kernel Team <debian-kernel@lists.debian.org>
+		Architecture: amd64
+		Version: $v
+		Depends: linux-headers-$k (= $v)
+		Description: Header files for the kernel (meta-package)
+
+		Package: linux-headers-$k
+		Status: install ok installed
+		Maintainer: Debian Kernel Team <debian-kernel@lists.debian.org>
+		Architecture: amd64
+		Version: $v
+		Depends: linux-kbuild-${k%-amd64} (= $v)
+		Description: Header files for Linux $k
+
+		Package: $src
+		Status: install ok installed
+		Maintainer: Debian Kernel Team <debian-kernel@lists.debian.org>
+		Architecture: all
+		Version: $sv
+		Description: Linux kernel source
+	EOF
+}
+
+# test_verify_follow - whether the xe source comes with the kernels a
+# headers metapackage brings next: Debian's linux-source of the
+# metapackage's version (it moves with it) passes, one left at another
+# version fails with the command that makes it follow, and a series-bound
+# metapackage (linux-headers-6.12-amd64) passes with its linux-source-6.12.
+test_verify_follow() {
+	local r=$WORK/follow-root v old series
+
+	series=$(cut -d. -f1,2 <<<"$K_OURS")
+	v=$(apt-cache madison "linux-headers-$K_OURS" | awk -F'|' 'NR == 1 { gsub(/ /, "", $2); print $2 }')
+	old=$(apt-cache madison "linux-headers-$K_SKIP" | awk -F'|' 'NR == 1 { gsub(/ /, "", $2); print $2 }')
+	rm -rf "$r"
+	cp -a "$IROOT" "$r"
+	OUT_ROOT=$r OUT_STANDIN=pass
+
+	follow_status "$r" linux-headers-amd64 "$v" "$K_OURS" linux-source "$old"
+	outcome follow:behind 1 fail '[(c["class"], c["name"]) for c in d["checks"] if c["status"] == "fail"] == [("follow", "linux-headers-amd64")] and d["smoke"]["results"][0]["result"] == "pass"' \
+		--tests-dir "$WORK/outcome-tests"
+	check "outcome follow:behind: verify's line says the next kernels are skipped, and the command that makes linux-source follow" \
+		grep -qF "follow linux-headers-amd64: fail: linux-headers-amd64 $v brings $K_OURS, but the xe source does not follow it (linux-source $old): the kernels it brings next are skipped, without VM export; to fix: apt-get install linux-source=$v" \
+		"$WORK/outcome-follow:behind.out"
+	follow_status "$r" linux-headers-amd64 "$v" "$K_OURS" linux-source "$v"
+	outcome follow:meta 0 pass '[(c["name"], c["status"]) for c in d["checks"] if c["class"] == "follow"] == [("linux-headers-amd64", "pass")]' \
+		--tests-dir "$WORK/outcome-tests"
+	follow_status "$r" "linux-headers-$series-amd64" "$v" "$K_OURS" "linux-source-$series" "$v"
+	outcome follow:series-bound 0 pass '[(c["name"], c["status"]) for c in d["checks"] if c["class"] == "follow"] == [("linux-headers-'"$series"'-amd64", "pass")]' \
+		--tests-dir "$WORK/outcome-tests"
+	OUT_ROOT=$IROOT
+	unset OUT_STANDIN
 }
 
 # --- module signatures: tests/modsig.sh, the check the packaging root uses ----
