@@ -497,8 +497,28 @@ prepare_kernels() {
 	printf '%s /%s\n' "$K_TWO" "$tarball" >"$ROOT/etc/$NAME/sources.conf"
 }
 
+# expect_recommends - before any source is installed, apt with Recommends
+# on (its default) would bring with -dkms the source that follows the
+# kernel metapackages: Debian's linux-source and its linux-source-6.12 on
+# Debian 13; linux-source-6.12 and not Debian 12's linux-source (6.1).
+expect_recommends() {
+	local pkgs logf=$LOGS/recommends.log
+	mapfile -t pkgs < <(root_copy "$DEB_DIR"/"$NAME"-dkms_*.deb "$DEB_DIR"/"$NAME"-tools_*.deb)
+	in_root apt-get -s -o APT::Install-Recommends=true install "${pkgs[@]}" >"$logf" 2>&1 || true
+	check "install: with Recommends, apt brings linux-source-6.12 with -dkms ($logf)" \
+		grep -q '^Inst linux-source-6\.12 ' "$logf"
+	if [ "$SRC_FOLLOWER" = linux-source ]; then
+		check "install: with Recommends, apt brings Debian's linux-source metapackage (6.12) with -dkms" \
+			grep -q '^Inst linux-source (6\.12\.' "$logf"
+	else
+		check "install: with Recommends, apt does not bring Debian's linux-source (6.1) with -dkms" \
+			not grep -q '^Inst linux-source (' "$logf"
+	fi
+}
+
 step_install() {
 	local pkgs v
+	expect_recommends
 	prepare_kernels || { fail "install: the kernels and sources could be prepared"; return 1; }
 	mapfile -t pkgs < <(root_copy "$DEB_DIR"/"$NAME"-dkms_*.deb "$DEB_DIR"/"$NAME"-dev_*.deb \
 		"$DEB_DIR"/"$NAME"-tools_*.deb)
