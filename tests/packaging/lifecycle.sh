@@ -483,10 +483,11 @@ print(" ".join(c["status"] for c in d["checks"] if c["class"] == "follow" and c[
 # K_OLD with its linux-source, K_TWO with its source unpacked where an
 # admin would put it (from its linux-source .deb, not installed).
 prepare_kernels() {
-	local tarball dir=/srv/linux-source-$V_TWO
-	root_apt "$LOGS/kernels.log" "$K_OLD and $K_TWO (images, headers), $SRC_FOLLOWER=$V_OLD" \
+	local tarball dir=/srv/linux-source-$V_TWO srcs=("linux-source-6.12=$V_OLD")
+	[ "$SRC_FOLLOWER" = linux-source-6.12 ] || srcs+=("$SRC_FOLLOWER=$V_OLD")
+	root_apt "$LOGS/kernels.log" "$K_OLD and $K_TWO (images, headers), ${srcs[*]}" \
 		install "linux-image-$K_OLD" "linux-headers-$K_OLD" \
-		"linux-image-$K_TWO" "linux-headers-$K_TWO" "$SRC_FOLLOWER=$V_OLD" || return 1
+		"linux-image-$K_TWO" "linux-headers-$K_TWO" "${srcs[@]}" || return 1
 	root_apt "$LOGS/source-two.log" "download linux-source-6.12=$V_TWO" \
 		install --download-only --allow-downgrades "linux-source-6.12=$V_TWO" || return 1
 	in_root dpkg-deb -x "/var/cache/apt/archives/linux-source-6.12_${V_TWO//:/%3a}_all.deb" "$dir" ||
