@@ -75,8 +75,9 @@ readonly NAME=xe-vm-export
 readonly AUX=xe-vm-export-aux
 # The aux package's version while it is installed (steps aux to aux-remove).
 AUX_V=''
-# The package the 6.12 kernels' source comes with (choose_kernels).
-SRC_FOLLOWER=''
+# The package the 6.12 kernels' source comes with, and K_OLD's source
+# packages at its version (choose_kernels).
+SRC_FOLLOWER='' OLD_SOURCES=()
 # Debian 13: three states of trixie-backports' kernel metapackages, oldest
 # first, the last the archive's own now (choose_follow_states); FOLLOW_K[i]
 # the kernel FOLLOW_V[i] brings; BPO_SOURCE[K]: K's exact source,
@@ -317,9 +318,10 @@ choose_kernels() {
 	V_NEW=$(root_headers_version "$K_NEW") V_OLD=$(root_headers_version "$K_OLD")
 	# What -dkms recommends first, as a host has it: Debian's linux-source
 	# metapackage where it is 6.12 (Debian 13), else linux-source-6.12.
-	SRC_FOLLOWER=linux-source-6.12
+	SRC_FOLLOWER=linux-source-6.12 OLD_SOURCES=("linux-source-6.12=$V_OLD")
 	if root_versions linux-source | grep -qxF "$V_OLD"; then
 		SRC_FOLLOWER=linux-source
+		OLD_SOURCES+=("linux-source=$V_OLD")
 	fi
 	V_TWO=$(root_headers_version "$K_TWO")
 	log "$ROOT_SUITE kernels: install $K_OLD ($V_OLD) and $K_TWO ($V_TWO, sources.conf);" \
@@ -483,11 +485,10 @@ print(" ".join(c["status"] for c in d["checks"] if c["class"] == "follow" and c[
 # K_OLD with its linux-source, K_TWO with its source unpacked where an
 # admin would put it (from its linux-source .deb, not installed).
 prepare_kernels() {
-	local tarball dir=/srv/linux-source-$V_TWO srcs=("linux-source-6.12=$V_OLD")
-	[ "$SRC_FOLLOWER" = linux-source-6.12 ] || srcs+=("$SRC_FOLLOWER=$V_OLD")
-	root_apt "$LOGS/kernels.log" "$K_OLD and $K_TWO (images, headers), ${srcs[*]}" \
+	local tarball dir=/srv/linux-source-$V_TWO
+	root_apt "$LOGS/kernels.log" "$K_OLD and $K_TWO (images, headers), ${OLD_SOURCES[*]}" \
 		install "linux-image-$K_OLD" "linux-headers-$K_OLD" \
-		"linux-image-$K_TWO" "linux-headers-$K_TWO" "${srcs[@]}" || return 1
+		"linux-image-$K_TWO" "linux-headers-$K_TWO" "${OLD_SOURCES[@]}" || return 1
 	root_apt "$LOGS/source-two.log" "download linux-source-6.12=$V_TWO" \
 		install --download-only --allow-downgrades "linux-source-6.12=$V_TWO" || return 1
 	in_root dpkg-deb -x "/var/cache/apt/archives/linux-source-6.12_${V_TWO//:/%3a}_all.deb" "$dir" ||
@@ -525,10 +526,12 @@ step_install() {
 		"$DEB_DIR"/"$NAME"-tools_*.deb)
 	v=$(deb_version "$DEB_DIR"/"$NAME"-dkms_*.deb)
 	# sources.conf is the package's conffile, written by the admin first.
+	# K_OLD's source is named at its version: apt 3 (Debian 13) upgrades
+	# an installed package that a new one recommends to its candidate.
 	timed install-dkms-two-kernels \
 		apt_step "$LOGS/install.log" "install $NAME-dkms $v (two kernels)" install install \
-		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${pkgs[@]}" ||
-		return 1
+		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${pkgs[@]}" \
+		"${OLD_SOURCES[@]}" || return 1
 	expect_ours "$K_OLD" "$v" install
 	expect_ours "$K_TWO" "$v" install
 	expect_built_from "$K_OLD" "$(upstream "$V_OLD")" install
@@ -750,7 +753,7 @@ step_bpo_switch() {
 	expect_skip_line "$LOGS/bpo-switch.log" "$k" bpo-switch
 	fix=$(sed -n "s/^$NAME: skipping $k: .*; to build it: //p" "$LOGS/bpo-switch.log" | head -n1)
 	check "bpo-switch: the fix makes Debian's linux-source follow the metapackages ($fix)" \
-		test "$fix" = "apt-get install -t $ROOT_SUITE-backports linux-source=$meta"
+		test "$fix" = "apt-get install -t $ROOT_SUITE-backports linux-source=$meta linux-source-$(bpo_series "$meta")=$meta"
 	expect_follows bpo-switch fail
 	read -ra fixargs <<<"${fix#apt-get }"
 	[ "${fix%% *}" = apt-get ] || return 1

@@ -804,7 +804,7 @@ test_verify_follow() {
 	outcome follow:behind 1 fail '[(c["class"], c["name"]) for c in d["checks"] if c["status"] == "fail"] == [("follow", "linux-headers-amd64")] and d["smoke"]["results"][0]["result"] == "pass"' \
 		--tests-dir "$WORK/outcome-tests"
 	check "outcome follow:behind: verify's line says the next kernels are skipped, and the command that makes linux-source follow" \
-		grep -qF "follow linux-headers-amd64: fail: linux-headers-amd64 $v brings $K_OURS, but the xe source does not follow it (linux-source $old): the kernels it brings next are skipped, without VM export; to fix: apt-get install linux-source=$v" \
+		grep -qF "follow linux-headers-amd64: fail: linux-headers-amd64 $v brings $K_OURS, but the xe source does not follow it (linux-source $old): the kernels it brings next are skipped, without VM export; to fix: apt-get install linux-source=$v linux-source-$series=$v" \
 		"$WORK/outcome-follow:behind.out"
 	follow_status "$r" linux-headers-amd64 "$v" "$K_OURS" linux-source "$v"
 	outcome follow:meta 0 pass '[(c["name"], c["status"]) for c in d["checks"] if c["class"] == "follow"] == [("linux-headers-amd64", "pass")]' \
