@@ -136,6 +136,9 @@ expect_ours() { # KERNEL VERSION STEP
 		test "$(dkms_state "$k")" = "$v: installed"
 	check "$step: modinfo -k $k resolves to updates/dkms" \
 		grep -q '^updates/dkms/xe\.ko' <<<"$(xe_path "$k")"
+	# dkms 3.2 moves it away when it installs ours; the load fallback needs it.
+	check "$step: $k's own xe stays in kernel/drivers/gpu/drm/xe (the load fallback's)" \
+		compgen -G "$ROOT/lib/modules/$k/kernel/drivers/gpu/drm/xe/xe.ko*"
 }
 
 # expect_signature KERNEL MODULE STEP - the DKMS-built MODULE of KERNEL
@@ -442,10 +445,12 @@ move_kind() {
 # backports_then VERSION - trixie-backports as it was when its kernel
 # metapackages were VERSION: the local repository holds those (Debian's
 # .debs, with backports' NotAutomatic/ButAutomaticUpgrades), the archive's
-# versions of the same packages are pinned away; `backports_then` alone
-# gives the archive back as it is. apt's indexes are refreshed.
+# later versions of the same packages are pinned away, each by its version
+# (a pin by origin would hide VERSION too where the archive still has it,
+# as it has Debian's linux-source); `backports_then` alone gives the archive
+# back as it is. apt's indexes are refreshed.
 backports_then() {
-	local v=${1:-} dir names
+	local v=${1:-} dir name later
 	rm -rf "${ROOT:?}$BPO_THEN" "$ROOT$BPO_PIN" "$ROOT/etc/apt/sources.list.d/backports-then.sources"
 	if [ -n "$v" ]; then
 		dir=$(bpo_then_debs "$v")
@@ -460,9 +465,13 @@ backports_then() {
 			die "apt-ftparchive failed in $ROOT$BPO_THEN"
 		printf 'Types: deb\nURIs: file:%s\nSuites: ./\nTrusted: yes\n' "$BPO_THEN" \
 			>"$ROOT/etc/apt/sources.list.d/backports-then.sources"
-		names=$(cd "$dir" && for f in *.deb; do echo "${f%%_*}"; done | sort -u | tr '\n' ' ')
-		printf 'Package: %s\nPin: release o=Debian Backports\nPin-Priority: -1\n' "${names% }" \
-			>"$ROOT$BPO_PIN"
+		for name in $(cd "$dir" && for f in *.deb; do echo "${f%%_*}"; done | sort -u); do
+			for later in $(in_root apt-cache madison "$name" |
+				awk -F' *[|] *' '$3 ~ /-backports\// { print $2 }' | sort -u); do
+				dpkg --compare-versions "$later" gt "$v" || continue
+				printf 'Package: %s\nPin: version %s\nPin-Priority: -1\n\n' "$name" "$later"
+			done
+		done >"$ROOT$BPO_PIN"
 	fi
 	run_logged "$LOGS/backports-then-update.log" "apt-get update (backports ${v:-as it is now})" \
 		in_root apt-get update

@@ -812,6 +812,20 @@ test_verify_follow() {
 	follow_status "$r" "linux-headers-$series-amd64" "$v" "$K_OURS" "linux-source-$series" "$v"
 	outcome follow:series-bound 0 pass '[(c["name"], c["status"]) for c in d["checks"] if c["class"] == "follow"] == [("linux-headers-'"$series"'-amd64", "pass")]' \
 		--tests-dir "$WORK/outcome-tests"
+
+	# dkms 3.2 moved the kernel's own xe into its tree, as it does when it
+	# installs ours: the load fallback would have nothing to load.
+	rm -rf "$r/var/lib/dpkg"
+	mkdir -p "$r/var/lib/dkms/xe-vm-export/original_module/$K_OURS/x86_64"
+	mv "$r/lib/modules/$K_OURS/kernel/drivers/gpu/drm/xe/"xe.ko* \
+		"$r/var/lib/dkms/xe-vm-export/original_module/$K_OURS/x86_64/"
+	outcome fallback:moved 1 fail '[(c["class"], c["name"]) for c in d["checks"] if c["status"] == "fail"] == [("fallback", "'"$K_OURS"'")]' \
+		--tests-dir "$WORK/outcome-tests"
+	check "outcome fallback:moved: verify's line names where dkms put it and the command that puts it back" \
+		grep -qF "fallback $K_OURS: fail: the kernel's own xe is not in /lib/modules/$K_OURS/kernel/drivers/gpu/drm/xe (dkms moved it to /var/lib/dkms/xe-vm-export/original_module/$K_OURS/x86_64/xe.ko" \
+		"$WORK/outcome-fallback:moved.out"
+	check "outcome fallback:moved: ... to fix: /usr/lib/xe-vm-export/xe-vm-export-dkms keep-in-tree $K_OURS" \
+		grep -qF "to fix: /usr/lib/xe-vm-export/xe-vm-export-dkms keep-in-tree $K_OURS" "$WORK/outcome-fallback:moved.out"
 	OUT_ROOT=$IROOT
 	unset OUT_STANDIN
 }
