@@ -191,7 +191,8 @@ check_enrolled() {
 
 # verify_on_guest LOG LABEL KO - xe-vm-export-verify (this tree's) on a root
 # with ours as KO (one of the two the guest loaded) where DKMS puts it, DKMS's
-# certificate being the enrolled MOK, the load fallback installed; against
+# certificate being the enrolled MOK, the load fallback installed and the
+# kernel's own xe in its place (the guest's); against
 # what the booted guest showed: /proc/keys (every key it printed), its
 # lockdown, Secure Boot as its kernel said ("Secure boot enabled": the
 # SecureBoot variable's value 1). Writes $OUT/verify-LABEL.{out,json}.
@@ -207,6 +208,8 @@ verify_on_guest() {
 	printf '\x06\x00\x00\x00%b' "$sb" \
 		>"$d/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-e0f5e5e5b8c0"
 	cp "$ko" "$d/root/lib/modules/$KVER/updates/dkms/xe.ko"
+	mkdir -p "$d/root/lib/modules/$KVER/${INTREE_XE%/*}"
+	cp "$OUT/initramfs/lib/modules/$KVER/$INTREE_XE" "$d/root/lib/modules/$KVER/$INTREE_XE"
 	cp "$OUT/enrolled.der" "$d/root/var/lib/dkms/mok.pub"
 	install_load_rule "$d/root"
 	depmod -b "$d/root" "$KVER" 2>/dev/null
