@@ -338,14 +338,14 @@ choose_kernels() {
 # the earlier ones in a local repository that stands for trixie-backports
 # as it was, so that the host sees the metapackages move as it did.
 
-bpo_series() { # VERSION - 7.2 of 7.2.11-1~bpo13+1
+bpo_series() { # VERSION - X.Y of X.Y.Z-1~bpoNN+1
 	cut -d. -f1,2 <<<"$1"
 }
 
-# bpo_meta_versions - the linux-source metapackage versions of backports,
-# newest first.
-bpo_meta_versions() {
-	in_root apt-cache madison linux-source |
+# bpo_versions PACKAGE - the versions of PACKAGE the root's backports
+# offers, newest first.
+bpo_versions() {
+	in_root apt-cache madison "$1" |
 		awk -F' *[|] *' '$3 ~ /-backports\// { print $2 }' | sort -urV
 }
 
@@ -359,7 +359,7 @@ bpo_then_debs() {
 	if [ ! -f "$dir/complete" ]; then
 		rm -rf "$dir"
 		mkdir -p "$dir"
-		pool=$(in_root apt-cache show "linux-image-amd64=$(bpo_meta_versions | head -n1)" 2>/dev/null |
+		pool=$(in_root apt-cache show "linux-image-amd64=$(bpo_versions linux-source | head -n1)" 2>/dev/null |
 			sed -n 's|^Filename: \(.*\)/[^/]*$|\1|p' | head -n1)
 		[ -n "$pool" ] || pool=pool/main/l/linux-signed-amd64
 		url=$(in_root apt-cache show "linux-source=$v" | sed -n 's/^Filename: //p' | head -n1)
@@ -393,17 +393,16 @@ bpo_kernel_of() {
 # choose_follow_states - FOLLOW_V: trixie-backports' kernel metapackages
 # now (the newest linux-headers-amd64), the state just before it, and one
 # earlier, chosen so that the two moves are one to a new ABI and one to a
-# new series where the archive has both (7.2.11 -> 7.2.12 -> 7.3.4), each of
+# new series where the archive has both (X.Y.a -> X.Y.b -> X.Z.c), each of
 # a series META lists; FOLLOW_K, BPO_SOURCE of each.
 choose_follow_states() {
 	local served now v i earlier=() a0='' a1 k
 	served=" $(sed -n 's/^Series:[[:space:]]*//p' "$TOP/META") "
-	now=$(in_root apt-cache madison linux-headers-amd64 |
-		awk -F' *[|] *' '$3 ~ /-backports\// { print $2 }' | sort -rV | head -n1)
+	now=$(bpo_versions linux-headers-amd64 | head -n1)
 	[ -n "$now" ] || die "$ROOT_SUITE-backports has no linux-headers-amd64"
 	[[ $served == *" $(bpo_series "$now") "* ]] ||
 		die "$ROOT_SUITE-backports' kernel metapackages bring Linux $(bpo_series "$now"), which META does not list"
-	for v in $(bpo_meta_versions); do
+	for v in $(bpo_versions linux-source); do
 		dpkg --compare-versions "$v" lt "$now" && [[ $served == *" $(bpo_series "$v") "* ]] &&
 			earlier+=("$v")
 	done
@@ -466,8 +465,7 @@ backports_then() {
 		printf 'Types: deb\nURIs: file:%s\nSuites: ./\nTrusted: yes\n' "$BPO_THEN" \
 			>"$ROOT/etc/apt/sources.list.d/backports-then.sources"
 		for name in $(cd "$dir" && for f in *.deb; do echo "${f%%_*}"; done | sort -u); do
-			for later in $(in_root apt-cache madison "$name" |
-				awk -F' *[|] *' '$3 ~ /-backports\// { print $2 }' | sort -u); do
+			for later in $(bpo_versions "$name"); do
 				dpkg --compare-versions "$later" gt "$v" || continue
 				printf 'Package: %s\nPin: version %s\nPin-Priority: -1\n\n' "$name" "$later"
 			done
@@ -513,9 +511,10 @@ prepare_kernels() {
 # kernel metapackages: Debian's linux-source and its linux-source-6.12 on
 # Debian 13; linux-source-6.12 and not Debian 12's linux-source (6.1).
 expect_recommends() {
-	local pkgs logf=$LOGS/recommends.log
+	local pkgs logf=$LOGS/recommends.log rc=0
 	mapfile -t pkgs < <(root_copy "$DEB_DIR"/"$NAME"-dkms_*.deb "$DEB_DIR"/"$NAME"-tools_*.deb)
-	in_root apt-get -s -o APT::Install-Recommends=true install "${pkgs[@]}" >"$logf" 2>&1 || true
+	in_root apt-get -s -o APT::Install-Recommends=true install "${pkgs[@]}" >"$logf" 2>&1 || rc=$?
+	check "install: apt-get -s with Recommends resolves -dkms (exit $rc)" test "$rc" -eq 0
 	check "install: with Recommends, apt brings linux-source-6.12 with -dkms ($logf)" \
 		grep -q '^Inst linux-source-6\.12 ' "$logf"
 	if [ "$SRC_FOLLOWER" = linux-source ]; then
